@@ -1,0 +1,69 @@
+# Brisk's front door: the README and CI call these targets.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | cksum | cut -d' ' -f1)
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/brisk_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/brisk_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+SCALE ?= 1
+
+.PHONY: install run test bench bench-check worker lint format migrate clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or set PYTHON=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+## run: migrate, load demo data and serve HTTP + WebSockets on $(HOST):$(PORT)
+run: migrate
+	$(PY) manage.py seed_demo
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-max-size 65536 --lifespan off
+
+## test: the whole suite on PostgreSQL and Redis (started here if installed and stopped)
+test: install
+	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py ensure_services; status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SILK_ENABLED=1 $(PY) -m pytest $(PYTEST_ARGS); \
+	elif [ $$status -eq 3 ]; then \
+		echo "PostgreSQL/Redis unreachable: running on the embedded default (PostgreSQL-only tests skip)"; \
+		SILK_ENABLED=1 $(PY) -m pytest $(PYTEST_ARGS); \
+	else exit $$status; fi
+
+## bench: seed at SCALE, serve with uvicorn workers, drive load, write bench/results/
+bench: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py ensure_services
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench --scale $(SCALE)
+
+## bench-check: a small bench that fails on a p95 or query-budget regression
+bench-check: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py ensure_services
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench --check
+
+## worker: Celery worker with beat (periodic sweeps) against Redis
+worker: install
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(VENV)/bin/celery -A config worker --beat --loglevel INFO --concurrency 2
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

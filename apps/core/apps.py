@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "apps.core"
+    label = "core"
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from apps.core import profiling
+
+        # Every new database connection gets the query-counting wrapper once.
+        connection_created.connect(profiling.install_query_wrapper, dispatch_uid="brisk-query-wrapper")

@@ -1,0 +1,246 @@
+"""Brisk settings: one module, driven by the environment (see README "Configuration").
+
+With no environment at all Brisk runs on the embedded default: a SQLite file under
+var/, the local-memory cache and the in-memory channel layer. DATABASE_URL and
+REDIS_URL switch to PostgreSQL (with Django's connection pool) and Redis.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import envbool, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = envbool("DEBUG", True)
+_DEV_SECRET = "brisk-development-only-secret-key-not-for-production-use-0123456789"  # noqa: S105
+SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is required when DEBUG=0")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "channels",
+    "apps.core",
+    "apps.accounts",
+    "apps.jobs",
+    "apps.projects",
+]
+
+SILK_ENABLED = envbool("SILK_ENABLED", DEBUG)
+SILK_SAMPLE_PERCENT = envint("SILK_SAMPLE_PERCENT", 100 if DEBUG else 5, minimum=0, maximum=100)
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "apps.core.profiling.ProfilingMiddleware",
+    "apps.core.middleware.RejectMalformedInputMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+if SILK_ENABLED:
+    INSTALLED_APPS.append("silk")
+    # After authentication, so silk can tell staff from everyone else.
+    MIDDLEWARE.append("apps.core.profiling.SampledSilkMiddleware")
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+DB_STATEMENT_TIMEOUT_MS = envint("DB_STATEMENT_TIMEOUT_MS", 60000, minimum=0)
+DB_POOL_MIN_SIZE = envint("DB_POOL_MIN_SIZE", 1, minimum=0)
+DB_POOL_MAX_SIZE = envint("DB_POOL_MAX_SIZE", 10, minimum=1)
+DATABASE_URL = envstr("DATABASE_URL", "")
+
+if DATABASE_URL:
+    _db = environ.Env.db_url_config(DATABASE_URL)
+    if _db["ENGINE"] in {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}:
+        _db["ENGINE"] = "django.db.backends.postgresql"
+        _db.setdefault("OPTIONS", {})
+        _db["OPTIONS"].update(
+            {
+                # Under ASGI every request may run on a different thread: the pool, not
+                # CONN_MAX_AGE, is what keeps connections warm (Django refuses both).
+                "pool": {"min_size": DB_POOL_MIN_SIZE, "max_size": DB_POOL_MAX_SIZE, "timeout": 10},
+                "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+                "application_name": envstr("DB_APPLICATION_NAME", "brisk"),
+            }
+        )
+        _db["CONN_MAX_AGE"] = 0
+    DATABASES = {"default": _db}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "var" / "brisk.sqlite3",
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"].setdefault("TEST", {})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache and channel layer -----------------------------------------
+REDIS_URL = envstr("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "brisk"),
+            "OPTIONS": {
+                # A dead Redis must fail fast: callers fall back to the database.
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": envstr("CHANNEL_LAYER_PREFIX", "brisk"),
+                "capacity": 1000,
+                "expiry": 30,
+                "group_expiry": 86400,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Celery -----------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep-stale-workers": {"task": "apps.jobs.tasks.sweep_stale_workers", "schedule": 30.0},
+    "projects-archive-done-tasks": {"task": "apps.projects.tasks.archive_done_tasks", "schedule": 3600.0},
+}
+
+# --- Auth -------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+
+# --- REST framework ---------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.EnvelopePagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.StrictJSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.core.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"auth_token": envstr("AUTH_TOKEN_THROTTLE_RATE", "30/min")},
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Brisk API",
+    "DESCRIPTION": "Job queue, annotation workshop, project tracker, support desk and interview coach.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Limits -----------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+JSON_MAX_DEPTH = envint("JSON_MAX_DEPTH", 32, minimum=2)
+WEBSOCKET_MAX_MESSAGE_BYTES = envint("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024)
+LONGPOLL_MAX_WAIT_SECONDS = 60
+
+# --- Profiling --------------------------------------------------------------
+SERVER_TIMING = envbool("SERVER_TIMING", DEBUG)
+SLOW_QUERY_MS = envint("SLOW_QUERY_MS", 200, minimum=0)
+# Paths silk never records: long-polls would hold a thread in silk's sync middleware.
+PROFILING_EXCLUDED_PREFIXES = ("/silk/", "/ws/", "/static/", "/healthz")
+SILKY_AUTHENTICATION = True
+SILKY_AUTHORISATION = True
+SILKY_PERMISSIONS = lambda user: user.is_staff  # noqa: E731
+# Record only what SampledSilkMiddleware sampled (apps.core.profiling).
+SILKY_INTERCEPT_FUNC = lambda request: getattr(request, "_brisk_silk_sampled", False)  # noqa: E731
+SILKY_MIDDLEWARE_CLASS = "apps.core.profiling.SampledSilkMiddleware"
+SILKY_MAX_RECORDED_REQUESTS = envint("SILKY_MAX_RECORDED_REQUESTS", 2000, minimum=10)
+SILKY_MAX_RECORDED_REQUESTS_CHECK_PERCENT = 10
+SILKY_MAX_REQUEST_BODY_SIZE = 4096
+SILKY_MAX_RESPONSE_BODY_SIZE = 4096
+SILKY_PYTHON_PROFILER = False
+
+# --- Domain settings --------------------------------------------------------
+JOBS_WORKER_TIMEOUT = envint("JOBS_WORKER_TIMEOUT", 60, minimum=1)
+PROJECTS_ARCHIVE_DONE_AFTER_DAYS = envint("PROJECTS_ARCHIVE_DONE_AFTER_DAYS", 7, minimum=1)
+
+# --- Security (clean `check --deploy` when DEBUG=0) -------------------------
+if not DEBUG:
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+LOG_LEVEL = envstr("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

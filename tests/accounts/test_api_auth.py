@@ -1,0 +1,71 @@
+import pytest
+
+from tests.accounts.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_for_valid_credentials(api_client):
+    user = UserFactory()
+    response = api_client.post("/api/auth/token/", {"username": user.username, "password": PASSWORD}, format="json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    me = api_client.get("/api/auth/me/")
+    assert me.status_code == 200
+    assert me.json()["username"] == user.username
+
+
+def test_same_token_on_second_login(api_client):
+    user = UserFactory()
+    body = {"username": user.username, "password": PASSWORD}
+    first = api_client.post("/api/auth/token/", body, format="json").json()["token"]
+    second = api_client.post("/api/auth/token/", body, format="json").json()["token"]
+    assert first == second
+
+
+def test_wrong_password_and_unknown_user_get_the_same_400(api_client):
+    user = UserFactory()
+    wrong = api_client.post("/api/auth/token/", {"username": user.username, "password": "nope"}, format="json")
+    unknown = api_client.post("/api/auth/token/", {"username": "ghost", "password": "nope"}, format="json")
+    assert wrong.status_code == unknown.status_code == 400
+    assert wrong.json() == unknown.json() == {"non_field_errors": ["Unable to log in with the provided credentials."]}
+
+
+def test_missing_fields_are_field_errors(api_client):
+    response = api_client.post("/api/auth/token/", {}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"username", "password"}
+
+
+def test_me_refuses_anonymous(api_client):
+    assert api_client.get("/api/auth/me/").status_code == 401
+
+
+def test_me_refuses_a_bad_token(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert api_client.get("/api/auth/me/").status_code == 401
+
+
+def test_token_endpoint_is_throttled(api_client, settings):
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "auth_token": "3/min"}
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = rates
+    try:
+        codes = [
+            api_client.post("/api/auth/token/", {"username": "x", "password": "y"}, format="json").status_code
+            for _ in range(4)
+        ]
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original
+    assert codes == [400, 400, 400, 429]
+
+
+def test_me_query_budget(client_for, django_assert_num_queries):
+    client = client_for(UserFactory())
+    # token with its user (one join)
+    with django_assert_num_queries(1):
+        assert client.get("/api/auth/me/").status_code == 200
