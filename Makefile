@@ -11,6 +11,8 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/brisk_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 SCALE ?= 1
+BENCH_PORT ?= 8765
+BENCH_ONLY ?=
 
 .PHONY: install run test bench bench-check worker lint format migrate clean
 
@@ -46,12 +48,12 @@ test: install
 ## bench: seed at SCALE, serve with uvicorn workers, drive load, write bench/results/
 bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py ensure_services
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench --scale $(SCALE)
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) BENCH_PORT=$(BENCH_PORT) BENCH_ONLY=$(BENCH_ONLY) $(PY) -m bench --scale $(SCALE)
 
 ## bench-check: a small bench that fails on a p95 or query-budget regression
 bench-check: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py ensure_services
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench --check
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) BENCH_PORT=$(BENCH_PORT) BENCH_ONLY=$(BENCH_ONLY) $(PY) -m bench --check
 
 ## worker: Celery worker with beat (periodic sweeps) against Redis
 worker: install
