@@ -1,0 +1,25 @@
+"""The live board: one socket per project, members only."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+
+from apps.core.realtime import BriskConsumer
+from apps.projects.models import Project
+from apps.projects.services import project_group
+
+
+@database_sync_to_async
+def _is_member(user, project_id: int) -> bool:
+    # the same scoping as the REST API: Project.objects.visible_to(user)
+    return Project.objects.visible_to(user).filter(pk=project_id).exists()
+
+
+class ProjectConsumer(BriskConsumer):
+    """Forwards task.*, project.status_changed and member.* events of one project."""
+
+    async def groups_for(self, user) -> list[str] | None:
+        project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
+        if not await _is_member(user, project_id):
+            return None
+        return [project_group(project_id)]

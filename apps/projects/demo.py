@@ -1,0 +1,41 @@
+"""Demo data for the project tracker: one board with a few tasks in every column."""
+
+from __future__ import annotations
+
+from apps.projects import services
+from apps.projects.models import Project, ProjectMember, TaskStatus
+
+DEMO_KEY = "DEMO"
+DEMO_TASKS = (
+    ("Write the onboarding guide", TaskStatus.Category.TODO, None),
+    ("Design the billing page", TaskStatus.Category.TODO, "bob"),
+    ("Fix login redirect loop", TaskStatus.Category.ACTIVE, "alice"),
+    ("Review the API rate limits", TaskStatus.Category.REVIEW, "bob"),
+    ("Nightly export times out", TaskStatus.Category.ISSUE, "alice"),
+    ("Ship the dark mode", TaskStatus.Category.DONE, "alice"),
+)
+
+
+def seed_demo(*, users, stdout) -> None:
+    """Project DEMO: alice admin, bob editor, carol viewer, six tasks. Runs once; a second run changes nothing."""
+    if Project.objects.filter(key=DEMO_KEY).exists():
+        stdout.write("projects: demo project already there")
+        return
+    alice, bob, carol = users["alice"], users["bob"], users["carol"]
+    project = services.project_create(
+        user=alice, key=DEMO_KEY, name="Demo board", description="A board to try the project tracker on."
+    )
+    project.my_role = ProjectMember.Role.ADMIN
+    services.member_add(project=project, user_id=bob.pk, role=ProjectMember.Role.EDITOR)
+    services.member_add(project=project, user_id=carol.pk, role=ProjectMember.Role.VIEWER)
+    statuses = {status.category: status for status in TaskStatus.objects.filter(project=project).order_by("-rank")}
+    by_name = {"alice": alice, "bob": bob}
+    for title, category, assignee in DEMO_TASKS:
+        services.task_create(
+            project=project,
+            reporter=alice,
+            title=title,
+            status_id=statuses[category].pk,
+            assignee_id=by_name[assignee].pk if assignee else None,
+        )
+    stdout.write(f"projects: {DEMO_KEY} board with {len(DEMO_TASKS)} tasks (alice admin, bob editor, carol viewer)")

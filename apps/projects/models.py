@@ -1,0 +1,185 @@
+"""Projects, their status columns, their tasks and who may see and change them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+PROJECT_KEY_VALIDATOR = RegexValidator(r"^[A-Z]{2,10}\Z", "A project key is 2 to 10 capital letters (A-Z).")
+
+# Gapped integer ranks: a task appended to a column takes the column's last rank plus
+# RANK_GAP; a task moved between two neighbours takes the midpoint of their ranks, so a
+# move writes one row. Only when two neighbours are adjacent integers (after about ten
+# moves into the same gap) is that one column renumbered, in one UPDATE, back to
+# multiples of RANK_GAP. bigint leaves room for 2**63 / 2**16 appends per column.
+RANK_GAP = 2**16
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProjectQuerySet:
+        """The live projects the user is a member of: everything a client may see starts here."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(archived_at__isnull=True, members__user=user)
+
+    def with_role(self, user) -> ProjectQuerySet:
+        """Annotate `my_role`, the user's role in each project (one indexed subquery per row)."""
+        role = ProjectMember.objects.filter(project=models.OuterRef("pk"), user=user).values("role")[:1]
+        return self.annotate(my_role=models.Subquery(role))
+
+
+class Project(models.Model):
+    """A project: its statuses, tasks and members, and the status derived from its tasks."""
+
+    key = models.CharField(max_length=10, unique=True, validators=[PROJECT_KEY_VALIDATOR])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    next_task_number = models.PositiveIntegerField(default=1)
+    derived_status = models.ForeignKey("TaskStatus", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="projects_created"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-id",)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class TaskStatus(models.Model):
+    """A column of a project's board; its category drives counts and the derived status."""
+
+    class Category(models.TextChoices):
+        TODO = "todo", "Todo"
+        ACTIVE = "active", "Active"
+        REVIEW = "review", "Review"
+        ISSUE = "issue", "Issue"
+        DONE = "done", "Done"
+
+    # The columns every new project starts with, in board order.
+    DEFAULTS = (
+        ("Todo", Category.TODO),
+        ("In Progress", Category.ACTIVE),
+        ("In Review", Category.REVIEW),
+        ("Issue", Category.ISSUE),
+        ("Done", Category.DONE),
+    )
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="statuses")
+    name = models.CharField(max_length=50)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    rank = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("project_id", "rank", "id")
+        verbose_name_plural = "task statuses"
+        constraints = [models.UniqueConstraint(fields=("project", "name"), name="projects_status_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskQuerySet(models.QuerySet):
+    def live(self) -> TaskQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+    def open(self) -> TaskQuerySet:
+        """Not archived and not in a done column."""
+        return self.live().exclude(status__category=TaskStatus.Category.DONE)
+
+
+class Task(models.Model):
+    """A unit of work on a project's board, identified by `KEY-n`."""
+
+    class TaskType(models.TextChoices):
+        STORY = "story", "Story"
+        BUG = "bug", "Bug"
+        EPIC = "epic", "Epic"
+        SUBTASK = "subtask", "Subtask"
+
+    class Priority(models.TextChoices):
+        LOWEST = "lowest", "Lowest"
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        HIGHEST = "highest", "Highest"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    key = models.CharField(max_length=24)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True, default="")
+    status = models.ForeignKey(TaskStatus, on_delete=models.PROTECT, related_name="tasks")
+    task_type = models.CharField(max_length=10, choices=TaskType.choices, default=TaskType.STORY)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    story_points = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tasks"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reported_tasks"
+    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subtasks")
+    rank = models.BigIntegerField(default=0)
+    row_version = models.PositiveIntegerField(default=1)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("project", "key"), name="projects_task_unique_key"),
+            models.CheckConstraint(condition=Q(story_points__lte=1000), name="projects_task_story_points_range"),
+        ]
+        indexes = [
+            # board columns and the stats' conditional aggregates
+            models.Index(fields=("project", "status"), name="projects_task_proj_status"),
+            # the task list's default filter (live tasks of a project) and the archive sweep
+            models.Index(fields=("project", "archived_at"), name="projects_task_proj_archived"),
+            # my-tasks: a user's live assigned tasks
+            models.Index(fields=("assignee", "archived_at"), name="projects_task_assignee_arch"),
+            # a column in board order: the list's ORDER BY and a move's neighbours
+            models.Index(fields=("project", "status", "rank"), name="projects_task_column_rank"),
+            # the archive sweep reads only live, completed tasks
+            models.Index(
+                fields=("completed_at",),
+                name="projects_task_done_live",
+                condition=Q(archived_at__isnull=True, completed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ProjectMember(models.Model):
+    """One user's role in one project."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        EDITOR = "editor", "Editor"
+        VIEWER = "viewer", "Viewer"
+
+    WRITERS = (Role.ADMIN, Role.EDITOR)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("project_id", "id")
+        constraints = [models.UniqueConstraint(fields=("project", "user"), name="projects_member_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.project_id}:{self.role}"

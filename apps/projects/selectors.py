@@ -1,0 +1,194 @@
+"""Reads: one function per question, each with every join and annotation its callers need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from apps.core.caching import cached_aggregate, cached_aggregates_many
+from apps.core.exceptions import NotFoundError
+from apps.projects.models import Project, ProjectMember, Task, TaskStatus
+
+STATS_CACHE_NAME = "projects.stats"
+STATS_TTL_SECONDS = 300
+COUNT_KEYS = ("todo", "active", "review", "issue", "done")
+
+# The derived project status for each outcome of `derived_category`, by the name the
+# default column of that category carries.
+DERIVED_STATUS_NAMES = {
+    TaskStatus.Category.TODO: "Todo",
+    TaskStatus.Category.ACTIVE: "In Progress",
+    TaskStatus.Category.ISSUE: "Issue",
+    TaskStatus.Category.DONE: "Done",
+}
+
+
+def empty_counts() -> dict[str, int]:
+    return {"total": 0, **dict.fromkeys(COUNT_KEYS, 0)}
+
+
+def derived_category(counts: dict[str, int]) -> str:
+    """The project's status from its live task counts: the first rule that applies wins."""
+    if counts["total"] == 0:
+        return TaskStatus.Category.TODO
+    if counts["done"] == counts["total"]:
+        return TaskStatus.Category.DONE
+    if counts["issue"]:
+        return TaskStatus.Category.ISSUE
+    if counts["active"] or counts["review"]:
+        return TaskStatus.Category.ACTIVE
+    return TaskStatus.Category.TODO
+
+
+def stats_from_counts(counts: dict[str, int]) -> dict[str, Any]:
+    return {**counts, "derived_status": DERIVED_STATUS_NAMES[derived_category(counts)]}
+
+
+# --- projects -------------------------------------------------------------------------
+
+
+def project_list(*, user) -> QuerySet[Project]:
+    """The caller's live projects, newest first, with the caller's role and the derived status joined."""
+    return (
+        Project.objects.visible_to(user)
+        .with_role(user)
+        .select_related("derived_status")
+        .defer("description")  # lists never load the large text column
+        .order_by("-id")
+    )
+
+
+def project_for_member(*, user, project_id: int, task_filters: dict | None = None) -> Project:
+    """The project if the user is a member (else 404), with `my_role` annotated.
+
+    With `task_filters`, the same query also annotates `task_total`, the number of
+    tasks the list endpoint will page through: the membership check and the list's
+    COUNT cost one round trip together.
+    """
+    queryset = Project.objects.visible_to(user).with_role(user).select_related("derived_status").filter(pk=project_id)
+    if task_filters is not None:
+        matching = (
+            filter_tasks(Task.objects.filter(project=OuterRef("pk")), task_filters)
+            .order_by()
+            .values("project")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        queryset = queryset.annotate(task_total=Coalesce(Subquery(matching, output_field=IntegerField()), Value(0)))
+    project = queryset.first()
+    if project is None:
+        raise NotFoundError("No such project.", code="project_not_found")
+    return project
+
+
+def compute_counts_many(project_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Live task counts per category for many projects: one grouped query with conditional aggregates."""
+    rows = (
+        Task.objects.filter(project_id__in=project_ids, archived_at__isnull=True)
+        .order_by()
+        .values("project_id")
+        .annotate(
+            total=Count("id"),
+            **{key: Count("id", filter=Q(status__category=key)) for key in COUNT_KEYS},
+        )
+    )
+    counts = {project_id: empty_counts() for project_id in project_ids}
+    for row in rows:
+        counts[row.pop("project_id")] = row
+    return counts
+
+
+def project_counts(*, project_id: int) -> dict[str, int]:
+    """A project's live task counts, from the versioned cache when live."""
+    return cached_aggregate(
+        STATS_CACHE_NAME,
+        project_id,
+        lambda: compute_counts_many([project_id])[project_id],
+        STATS_TTL_SECONDS,
+    )
+
+
+def project_counts_many(*, project_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Counts for a page of projects: two cache round trips and at most one grouped query."""
+    return cached_aggregates_many(STATS_CACHE_NAME, project_ids, compute_counts_many, STATS_TTL_SECONDS)
+
+
+def project_stats(*, project_id: int) -> dict[str, Any]:
+    return stats_from_counts(project_counts(project_id=project_id))
+
+
+def status_list(*, project: Project) -> QuerySet[TaskStatus]:
+    return TaskStatus.objects.filter(project=project).order_by("rank", "id")
+
+
+def member_list(*, project: Project) -> QuerySet[ProjectMember]:
+    return ProjectMember.objects.filter(project=project).select_related("user").order_by("id")
+
+
+# --- tasks ----------------------------------------------------------------------------
+
+
+def subtask_count() -> Coalesce:
+    # a correlated subquery evaluated for the page's rows only (parent index), not a
+    # GROUP BY over the whole project
+    counts = Task.objects.filter(parent=OuterRef("pk")).order_by().values("parent").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+def filter_tasks(queryset: QuerySet[Task], filters: dict) -> QuerySet[Task]:
+    """Apply the validated list filters (see TaskFilterSerializer)."""
+    archived = filters.get("archived", False)
+    if archived is not None:
+        queryset = queryset.filter(archived_at__isnull=not archived)
+    if filters.get("status") is not None:
+        queryset = queryset.filter(status_id=filters["status"])
+    if filters.get("unassigned"):
+        queryset = queryset.filter(assignee__isnull=True)
+    elif filters.get("assignee") is not None:
+        queryset = queryset.filter(assignee_id=filters["assignee"])
+    if filters.get("priority"):
+        queryset = queryset.filter(priority=filters["priority"])
+    if filters.get("q"):
+        q = filters["q"]
+        queryset = queryset.filter(Q(title__icontains=q) | Q(key__iexact=q))
+    return queryset
+
+
+def task_list(*, project: Project, filters: dict) -> QuerySet[Task]:
+    """A project's tasks in board order (column, then rank within it)."""
+    return (
+        filter_tasks(Task.objects.filter(project=project), filters)
+        .select_related("status", "assignee", "reporter")
+        .defer("description")  # lists never load the large text column
+        .annotate(subtask_count=subtask_count())
+        # (project, status, rank) index: the page is read in index order, no sort of the project
+        .order_by("status_id", "rank")
+    )
+
+
+def task_detail_queryset(*, project: Project) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(project=project)
+        .select_related("status", "assignee", "reporter")
+        .annotate(subtask_count=subtask_count())
+    )
+
+
+def task_for_project(*, project: Project, task_id: int) -> Task:
+    task = task_detail_queryset(project=project).filter(pk=task_id).first()
+    if task is None:
+        raise NotFoundError("No such task in this project.", code="task_not_found")
+    return task
+
+
+def my_open_tasks(*, user) -> QuerySet[Task]:
+    """The user's assigned open tasks across the live projects they are a member of (cursor-paginated)."""
+    return (
+        Task.objects.open()
+        .filter(assignee=user, project__in=Project.objects.visible_to(user).values("pk"))
+        .select_related("status", "assignee", "reporter")
+        .defer("description")
+        .annotate(subtask_count=subtask_count())
+    )

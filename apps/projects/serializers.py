@@ -1,0 +1,229 @@
+"""Input serializers validate what clients send; output serializers read only what selectors loaded."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.projects.models import PROJECT_KEY_VALIDATOR, Project, ProjectMember, Task, TaskStatus
+from apps.projects.selectors import DERIVED_STATUS_NAMES, empty_counts
+
+MAX_ID = 2**63 - 1
+MAX_TEXT = 20_000
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+class UserBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+
+
+class StatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TaskStatus
+        fields = ("id", "name", "category", "rank")
+        read_only_fields = fields
+
+
+class CountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(min_value=0)
+    todo = serializers.IntegerField(min_value=0)
+    active = serializers.IntegerField(min_value=0)
+    review = serializers.IntegerField(min_value=0)
+    issue = serializers.IntegerField(min_value=0)
+    done = serializers.IntegerField(min_value=0)
+
+
+class StatsSerializer(CountsSerializer):
+    derived_status = serializers.ChoiceField(choices=sorted(DERIVED_STATUS_NAMES.values()))
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    """A project in a list: counts come from `context["counts"]` (one lookup for the page)."""
+
+    derived_status = serializers.SerializerMethodField()
+    derived_status_id = serializers.IntegerField(read_only=True, allow_null=True)
+    my_role = serializers.ChoiceField(choices=ProjectMember.Role.choices, read_only=True)
+    counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = (
+            "id",
+            "key",
+            "name",
+            "derived_status",
+            "derived_status_id",
+            "my_role",
+            "counts",
+            "created_at",
+            "archived_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_derived_status(self, project: Project) -> str | None:
+        status = project.derived_status
+        return None if status is None else status.name
+
+    @extend_schema_field(CountsSerializer)
+    def get_counts(self, project: Project) -> dict[str, int]:
+        counts = getattr(project, "counts", None)
+        if counts is None:
+            counts = self.context.get("counts", {}).get(project.pk)
+        return counts if counts is not None else empty_counts()
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    class Meta(ProjectSerializer.Meta):
+        fields = (*ProjectSerializer.Meta.fields, "description", "created_by_id")
+        read_only_fields = fields
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = ProjectMember
+        fields = ("user", "role", "created_at")
+        read_only_fields = fields
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    """A task as lists show it (no description)."""
+
+    project_id = serializers.IntegerField(read_only=True)
+    status = StatusSerializer(read_only=True)
+    assignee = UserBriefSerializer(read_only=True, allow_null=True)
+    reporter = UserBriefSerializer(read_only=True, allow_null=True)
+    parent_id = serializers.IntegerField(read_only=True, allow_null=True)
+    subtask_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Task
+        fields = (
+            "id",
+            "key",
+            "project_id",
+            "title",
+            "status",
+            "task_type",
+            "priority",
+            "story_points",
+            "due_date",
+            "assignee",
+            "reporter",
+            "parent_id",
+            "subtask_count",
+            "rank",
+            "row_version",
+            "completed_at",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class TaskDetailSerializer(TaskSerializer):
+    class Meta(TaskSerializer.Meta):
+        fields = (*TaskSerializer.Meta.fields, "description")
+        read_only_fields = fields
+
+
+class TaskConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    task = TaskDetailSerializer()
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    key = serializers.CharField(min_length=2, max_length=10, validators=[PROJECT_KEY_VALIDATOR])
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
+
+
+class ProjectUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+
+
+class MemberAddSerializer(serializers.Serializer):
+    user_id = id_field()
+    role = serializers.ChoiceField(choices=ProjectMember.Role.choices, default=ProjectMember.Role.EDITOR)
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=ProjectMember.Role.choices)
+
+
+class _TaskFieldsSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    status_id = id_field(required=False)
+    task_type = serializers.ChoiceField(choices=Task.TaskType.choices, required=False)
+    priority = serializers.ChoiceField(choices=Task.Priority.choices, required=False)
+    story_points = serializers.IntegerField(min_value=0, max_value=1000, required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    assignee_id = id_field(required=False, allow_null=True)
+    parent_id = id_field(required=False, allow_null=True)
+
+
+class TaskCreateSerializer(_TaskFieldsSerializer):
+    pass
+
+
+class TaskUpdateSerializer(_TaskFieldsSerializer):
+    title = serializers.CharField(max_length=300, required=False)
+    archived = serializers.BooleanField(required=False)
+    row_version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class TaskMoveSerializer(serializers.Serializer):
+    status_id = id_field(required=False)
+    before_id = id_field(required=False, allow_null=True)
+    after_id = id_field(required=False, allow_null=True)
+
+
+class TaskFilterSerializer(serializers.Serializer):
+    """Query parameters of the task list; a bad value is a 400 naming the parameter."""
+
+    status = id_field(required=False, help_text="Only tasks in this status (id).")
+    assignee = serializers.CharField(
+        required=False, max_length=20, help_text='A user id, or "none" for unassigned tasks.'
+    )
+    priority = serializers.ChoiceField(choices=Task.Priority.choices, required=False)
+    archived = serializers.ChoiceField(
+        choices=("false", "true", "all"), required=False, help_text="Archived tasks: false (default), true or all."
+    )
+    q = serializers.CharField(required=False, max_length=200, help_text="Words in the title, or an exact key.")
+
+    def validate_assignee(self, value: str):
+        if value.lower() == "none":
+            return "none"
+        if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+            raise serializers.ValidationError('assignee must be a user id or "none".')
+        return int(value)
+
+    def to_filters(self) -> dict:
+        data = self.validated_data
+        archived = {"false": False, "true": True, "all": None}[data.get("archived", "false")]
+        assignee = data.get("assignee")
+        return {
+            "archived": archived,
+            "status": data.get("status"),
+            "assignee": assignee if assignee != "none" else None,
+            "unassigned": assignee == "none",
+            "priority": data.get("priority"),
+            "q": data.get("q"),
+        }

@@ -1,0 +1,281 @@
+"""Thin views: scope to the caller's projects, validate, hand writes to services.
+
+Query budgets (including the token lookup) are listed on each view; tests pin them.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.exceptions import ForbiddenError
+from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination, parse_limit
+from apps.projects import selectors, services
+from apps.projects.models import Project, ProjectMember
+from apps.projects.serializers import (
+    MemberAddSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    ProjectCreateSerializer,
+    ProjectDetailSerializer,
+    ProjectSerializer,
+    ProjectUpdateSerializer,
+    StatsSerializer,
+    StatusSerializer,
+    TaskConflictSerializer,
+    TaskCreateSerializer,
+    TaskDetailSerializer,
+    TaskFilterSerializer,
+    TaskMoveSerializer,
+    TaskSerializer,
+    TaskUpdateSerializer,
+)
+
+_MAX_OFFSET = 2**31
+
+
+class KnownTotalPagination(EnvelopePagination):
+    """The envelope, with the total already counted by the project lookup (`view.known_total`)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        total = getattr(view, "known_total", None)
+        if total is None:
+            return super().paginate_queryset(queryset, request, view)
+        self.limit = parse_limit(request)
+        raw = request.query_params.get("offset") or "0"
+        try:
+            self.offset = int(raw)
+        except ValueError:
+            raise ValidationError({"offset": ["offset must be an integer."]}) from None
+        if not 0 <= self.offset <= _MAX_OFFSET:
+            raise ValidationError({"offset": [f"offset must be between 0 and {_MAX_OFFSET}."]})
+        self.total = total
+        if self.offset >= total:
+            return []
+        return list(queryset[self.offset : self.offset + self.limit])
+
+
+def _validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def require_writer(project: Project) -> None:
+    if project.my_role not in ProjectMember.WRITERS:
+        raise ForbiddenError("Viewers can read this project but not change it.", code="write_forbidden")
+
+
+def require_admin(project: Project) -> None:
+    if project.my_role != ProjectMember.Role.ADMIN:
+        raise ForbiddenError("Only a project admin can do this.", code="admin_required")
+
+
+class ProjectScopedView(generics.GenericAPIView):
+    """Every URL under /api/projects/{id}/ starts from the caller's projects: strangers get 404."""
+
+    def get_project(self, **kwargs) -> Project:
+        return selectors.project_for_member(user=self.request.user, project_id=self.kwargs["project_id"], **kwargs)
+
+
+# --- projects -------------------------------------------------------------------------------
+
+
+class ProjectListView(generics.GenericAPIView):
+    serializer_class = ProjectSerializer
+    pagination_class = EnvelopePagination
+
+    @extend_schema(responses=ProjectSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The caller's projects with their counts.
+
+        Queries: token, count, page (role and derived status joined), and at most one
+        grouped count query for the projects whose counts the cache misses.
+        """
+        page = self.paginate_queryset(selectors.project_list(user=request.user))
+        counts = selectors.project_counts_many(project_ids=[project.pk for project in page])
+        data = ProjectSerializer(page, many=True, context={"counts": counts}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectDetailSerializer})
+    def post(self, request: Request) -> Response:
+        """Create a project; the caller becomes its admin. Queries: token + 4 INSERT/UPDATE, no read-back."""
+        data = _validated(ProjectCreateSerializer, request.data)
+        project = services.project_create(user=request.user, **data)
+        return Response(ProjectDetailSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailView(ProjectScopedView):
+    serializer_class = ProjectDetailSerializer
+
+    def get(self, request: Request, project_id: int) -> Response:
+        """Queries: token, project with role, counts (only when the cache misses)."""
+        project = self.get_project()
+        project.counts = selectors.project_counts(project_id=project.pk)
+        return Response(ProjectDetailSerializer(project).data)
+
+    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectDetailSerializer)
+    def patch(self, request: Request, project_id: int) -> Response:
+        project = self.get_project()
+        require_admin(project)
+        data = _validated(ProjectUpdateSerializer, request.data)
+        project = services.project_update(project=project, data=data)
+        project.counts = selectors.project_counts(project_id=project.pk)
+        return Response(ProjectDetailSerializer(project).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int) -> Response:
+        """Archive the project (admins only)."""
+        project = self.get_project()
+        require_admin(project)
+        services.project_archive(project=project)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectStatsView(ProjectScopedView):
+    serializer_class = StatsSerializer
+
+    def get(self, request: Request, project_id: int) -> Response:
+        """Queries: token, project with role, and the conditional-aggregate count only on a cache miss."""
+        project = self.get_project()
+        return Response(StatsSerializer(selectors.project_stats(project_id=project.pk)).data)
+
+
+class StatusListView(ProjectScopedView):
+    serializer_class = StatusSerializer
+    pagination_class = EnvelopePagination
+
+    @extend_schema(responses=StatusSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = self.get_project()
+        page = self.paginate_queryset(selectors.status_list(project=project))
+        return self.get_paginated_response(StatusSerializer(page, many=True).data)
+
+
+# --- members ---------------------------------------------------------------------------------
+
+
+class MemberListView(ProjectScopedView):
+    serializer_class = MemberSerializer
+    pagination_class = EnvelopePagination
+
+    @extend_schema(responses=MemberSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = self.get_project()
+        page = self.paginate_queryset(selectors.member_list(project=project))
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = self.get_project()
+        require_admin(project)
+        data = _validated(MemberAddSerializer, request.data)
+        member = services.member_add(project=project, **data)
+        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(ProjectScopedView):
+    serializer_class = MemberSerializer
+
+    @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
+    def patch(self, request: Request, project_id: int, user_id: int) -> Response:
+        project = self.get_project()
+        require_admin(project)
+        data = _validated(MemberUpdateSerializer, request.data)
+        member = services.member_update(project=project, user_id=user_id, role=data["role"])
+        return Response(MemberSerializer(member).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int, user_id: int) -> Response:
+        """Admins remove members; any member may remove themselves (leave)."""
+        project = self.get_project()
+        services.member_remove(project=project, actor=request.user, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+class TaskListView(ProjectScopedView):
+    serializer_class = TaskSerializer
+    pagination_class = KnownTotalPagination
+
+    @extend_schema(parameters=[TaskFilterSerializer], responses=TaskSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        """Queries: token, project with role and the filtered COUNT, page (status, assignee,
+        reporter joined; subtask counts as a subquery). The page is skipped past the end."""
+        params = TaskFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = params.to_filters()
+        project = self.get_project(task_filters=filters)
+        self.known_total = project.task_total
+        page = self.paginate_queryset(selectors.task_list(project=project, filters=filters))
+        return self.get_paginated_response(TaskSerializer(page, many=True).data)
+
+    @extend_schema(request=TaskCreateSerializer, responses={201: TaskDetailSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        """Queries: token, project with role, then task_create's 3–5 (see the service)."""
+        project = self.get_project()
+        require_writer(project)
+        data = _validated(TaskCreateSerializer, request.data)
+        task = services.task_create(project=project, reporter=request.user, **data)
+        return Response(TaskDetailSerializer(task).data, status=status.HTTP_201_CREATED)
+
+
+class TaskDetailView(ProjectScopedView):
+    serializer_class = TaskDetailSerializer
+
+    def get(self, request: Request, project_id: int, task_id: int) -> Response:
+        """Queries: token, project with role, task (joined, subtask count annotated)."""
+        project = self.get_project()
+        return Response(TaskDetailSerializer(selectors.task_for_project(project=project, task_id=task_id)).data)
+
+    @extend_schema(
+        request=TaskUpdateSerializer,
+        responses={
+            200: TaskDetailSerializer,
+            409: OpenApiResponse(TaskConflictSerializer, description="Stale row_version: the current task."),
+        },
+    )
+    def patch(self, request: Request, project_id: int, task_id: int) -> Response:
+        project = self.get_project()
+        require_writer(project)
+        data = dict(_validated(TaskUpdateSerializer, request.data))
+        row_version = data.pop("row_version")
+        task = services.task_update(
+            project=project, actor=request.user, task_id=task_id, row_version=row_version, data=data
+        )
+        return Response(TaskDetailSerializer(task).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int, task_id: int) -> Response:
+        project = self.get_project()
+        require_writer(project)
+        services.task_delete(project=project, actor=request.user, task_id=task_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TaskMoveView(ProjectScopedView):
+    serializer_class = TaskDetailSerializer
+
+    @extend_schema(request=TaskMoveSerializer, responses=TaskDetailSerializer)
+    def post(self, request: Request, project_id: int, task_id: int) -> Response:
+        project = self.get_project()
+        require_writer(project)
+        data = _validated(TaskMoveSerializer, request.data)
+        task = services.task_move(project=project, actor=request.user, task_id=task_id, **data)
+        return Response(TaskDetailSerializer(task).data)
+
+
+class MyTasksView(generics.GenericAPIView):
+    serializer_class = TaskSerializer
+    pagination_class = BeforeIdCursorPagination
+
+    @extend_schema(responses=TaskSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The caller's open assigned tasks, newest first. Queries: token, page."""
+        page = self.paginate_queryset(selectors.my_open_tasks(user=request.user))
+        return self.get_paginated_response(TaskSerializer(page, many=True).data)
