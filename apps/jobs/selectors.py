@@ -1,0 +1,224 @@
+"""Reads for the job queue: each function returns what its caller's serializer needs, in fixed queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
+
+from apps.core.exceptions import ApplicationError, ForbiddenError, NotFoundError
+from apps.jobs.models import (
+    INTERNAL_USERNAME,
+    SHARED_ROOMS,
+    Job,
+    JobCategory,
+    RoomMember,
+    Task,
+    TaskStatus,
+    Worker,
+    WorkerJob,
+    is_valid_room_name,
+)
+
+
+class InvalidRoomName(ApplicationError):
+    code = "invalid_room"
+
+
+class InvalidJobName(ApplicationError):
+    code = "invalid_job_name"
+
+
+def room_validate_name(room: str) -> str:
+    if not is_valid_room_name(room):
+        raise InvalidRoomName(
+            "Room names are 1-64 letters, digits, '_', '.' or '-' (starting with a letter or digit), "
+            "or one of the shared rooms @global and @internal.",
+            extra={"field": "room"},
+        )
+    return room
+
+
+def room_check_access(*, user, room: str) -> None:
+    """Members (and superusers) may use a room; the shared rooms are for superusers only. One query."""
+    room_validate_name(room)
+    if user.is_superuser:
+        return
+    if room in SHARED_ROOMS:
+        raise ForbiddenError(f"Only a superuser may use the shared room {room}.", code="shared_room_superuser_only")
+    if not RoomMember.objects.filter(room__name=room, user=user).exists():
+        # Same answer whether the room exists or not: a stranger learns nothing.
+        raise NotFoundError(f"Unknown room {room!r}.", code="room_not_found")
+
+
+def room_is_accessible(*, user, room: str) -> bool:
+    try:
+        room_check_access(user=user, room=room)
+    except ApplicationError:
+        return False
+    return True
+
+
+def job_parse_full_name(*, room: str, full_name: str) -> tuple[str, str, str]:
+    """`room:category:name` → its parts; the job's room must be the URL's room or a shared one."""
+    parts = full_name.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise InvalidJobName("A job's full name is 'room:category:name'.", extra={"field": "full_name"})
+    job_room, category, name = parts
+    if job_room != room and job_room not in SHARED_ROOMS:
+        raise NotFoundError(f"Unknown job {full_name!r} in room {room!r}.", code="job_not_found")
+    if category not in JobCategory.values:
+        raise NotFoundError(f"Unknown job {full_name!r}: no category {category!r}.", code="job_not_found")
+    return job_room, category, name
+
+
+def job_get(*, room: str, full_name: str, with_workers: bool = False) -> Job:
+    """The live job named `full_name` seen from `room` (one query, two with its worker ids)."""
+    job_room, category, name = job_parse_full_name(room=room, full_name=full_name)
+    queryset = Job.objects.live().filter(room=job_room, category=category, name=name)
+    if with_workers:
+        queryset = queryset.prefetch_related(_worker_links())
+    job = queryset.first()
+    if job is None:
+        raise NotFoundError(f"Unknown job {full_name!r} in room {room!r}.", code="job_not_found")
+    return job
+
+
+def _worker_links() -> Prefetch:
+    # one batch query for the page's worker ids, not one per job
+    return Prefetch("worker_links", queryset=WorkerJob.objects.only("id", "job_id", "worker_id").order_by("worker_id"))
+
+
+def job_list(*, room: str) -> QuerySet[Job]:
+    """Live jobs visible from `room`, newest first, with their worker ids (count, page, links)."""
+    return (
+        Job.objects.live()
+        .visible_from(room)
+        .only("id", "room", "category", "name", "created_at")
+        .prefetch_related(_worker_links())
+        .order_by("-created_at", "-id")
+    )
+
+
+def _with_job_count(queryset: QuerySet[Worker]) -> QuerySet[Worker]:
+    # the job count comes from one correlated count in the page query, not one query per worker
+    links = WorkerJob.objects.filter(worker=OuterRef("pk"), job__deleted=False).order_by().values("worker")
+    return queryset.annotate(
+        job_count=Coalesce(Subquery(links.annotate(n=Count("id")).values("n")), 0, output_field=IntegerField())
+    )
+
+
+def worker_list_for_user(*, user) -> QuerySet[Worker]:
+    """The caller's workers (every worker for a superuser), newest first."""
+    queryset = Worker.objects.all() if user.is_superuser else Worker.objects.filter(user=user)
+    return _with_job_count(queryset.only("id", "last_heartbeat", "created_at").order_by("-created_at", "-id"))
+
+
+def worker_list_for_room(*, room: str) -> QuerySet[Worker]:
+    """Workers serving a live job visible from `room`, newest first."""
+    serves_room = WorkerJob.objects.filter(
+        worker=OuterRef("pk"), job__deleted=False, job__room__in=[room, *SHARED_ROOMS]
+    )
+    queryset = Worker.objects.filter(Exists(serves_room)).only("id", "last_heartbeat", "created_at")
+    return _with_job_count(queryset.order_by("-created_at", "-id"))
+
+
+TASK_LIST_FIELDS = (
+    "id",
+    "room",
+    "status",
+    "created_at",
+    "started_at",
+    "completed_at",
+    "worker_id",
+    "error",
+    "payload",
+    "job__id",
+    "job__room",
+    "job__category",
+    "job__name",
+)
+
+
+def task_list_for_room(*, room: str, status: str | None = None) -> QuerySet[Task]:
+    """A room's tasks (of its own and shared jobs), newest first."""
+    queryset = Task.objects.filter(room=room)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.select_related("job").only(*TASK_LIST_FIELDS).order_by("-created_at", "-id")
+
+
+def task_list_for_job(*, job: Job, room: str, status: str | None = None) -> QuerySet[Task]:
+    """A job's tasks submitted from `room` (a shared job lists only this room's tasks), newest first."""
+    return task_list_for_room(room=room, status=status).filter(job=job)
+
+
+def _queue_position_expression():
+    # The 1-based rank by (created_at, id) among the job's pending tasks, for one task:
+    # an index range count on the partial pending index.
+    ahead = (
+        Task.objects.pending()
+        .filter(job=OuterRef("job_id"))
+        .filter(Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lte=OuterRef("id")))
+        .order_by()
+        .values("job")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Case(When(status=TaskStatus.PENDING, then=Subquery(ahead)), default=None, output_field=IntegerField())
+
+
+def task_get(*, user, pk: int) -> Task:
+    """One task the user may see, with its job and queue position, in one query."""
+    task = (
+        Task.objects.visible_to(user)
+        .filter(pk=pk)
+        .select_related("job", "worker")
+        .annotate(queue_position=_queue_position_expression())
+        .first()
+    )
+    if task is None:
+        raise NotFoundError(f"Unknown task {pk}.", code="task_not_found")
+    return task
+
+
+QUEUE_POSITIONS_SQL = """
+SELECT ranked.id, ranked.position FROM (
+    SELECT t.id, ROW_NUMBER() OVER (PARTITION BY t.job_id ORDER BY t.created_at, t.id) AS position
+    FROM jobs_task t
+    WHERE t.status = 'pending' AND t.job_id IN ({jobs})
+) ranked
+WHERE ranked.id IN ({tasks})
+"""
+
+
+def queue_positions_for_tasks(tasks: Iterable[Task]) -> dict[int, int]:
+    """Queue positions of the pending tasks among `tasks`: one ROW_NUMBER() query for the whole page."""
+    pending = [task for task in tasks if task.status == TaskStatus.PENDING]
+    if not pending:
+        return {}
+    job_ids = sorted({task.job_id for task in pending})
+    task_ids = [task.id for task in pending]
+    sql = QUEUE_POSITIONS_SQL.format(jobs=", ".join(["%s"] * len(job_ids)), tasks=", ".join(["%s"] * len(task_ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*job_ids, *task_ids])
+        return dict(cursor.fetchall())
+
+
+def tasks_attach_queue_positions(tasks: list[Task]) -> list[Task]:
+    positions = queue_positions_for_tasks(tasks)
+    for task in tasks:
+        task.queue_position = positions.get(task.id)
+    return tasks
+
+
+def worker_owner_ids_for_job(*, job: Job) -> list[int]:
+    """Users owning a worker that serves `job` (they receive `task.available`)."""
+    return list(
+        Worker.objects.filter(job_links__job=job)
+        .exclude(user__username=INTERNAL_USERNAME)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )

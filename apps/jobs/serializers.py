@@ -1,0 +1,119 @@
+"""Input and output shapes of the job-queue API (input and output serializers are separate)."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.jobs.models import JOB_NAME_PATTERN, JobCategory, TaskStatus
+
+MAX_ID = 2**63 - 1
+
+
+# --- output ---------------------------------------------------------------
+
+
+class RoomSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    created = serializers.BooleanField()
+
+
+class WorkerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    last_heartbeat = serializers.DateTimeField(read_only=True)
+
+
+class WorkerListItemSerializer(WorkerSerializer):
+    job_count = serializers.IntegerField(read_only=True)
+
+
+class JobListItemSerializer(serializers.Serializer):
+    full_name = serializers.CharField(read_only=True)
+    category = serializers.ChoiceField(choices=JobCategory.choices, read_only=True)
+    name = serializers.CharField(read_only=True)
+    worker_ids = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_worker_ids(self, job) -> list[int]:
+        # reads the prefetched links: no query per job
+        return [link.worker_id for link in job.worker_links.all()]
+
+
+class JobDetailSerializer(JobListItemSerializer):
+    room = serializers.CharField(read_only=True)
+    schema = serializers.JSONField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class TaskEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    job_name = serializers.CharField(read_only=True)
+    room = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=TaskStatus.choices, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    worker_id = serializers.IntegerField(read_only=True, allow_null=True)
+    error = serializers.CharField(read_only=True)
+    queue_position = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, min_value=1))
+    def get_queue_position(self, task) -> int | None:
+        return getattr(task, "queue_position", None)
+
+
+class TaskSerializer(TaskEventSerializer):
+    payload = serializers.JSONField(read_only=True)
+
+
+class ClaimResultSerializer(serializers.Serializer):
+    task = TaskSerializer(allow_null=True)
+
+
+# --- input ----------------------------------------------------------------
+
+
+def _object_only(value):
+    if not isinstance(value, dict):
+        raise serializers.ValidationError("Must be a JSON object.")
+    return value
+
+
+class RoomMemberAddSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class JobRegisterSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=JobCategory.choices)
+    name = serializers.CharField(
+        max_length=100,
+        validators=[
+            RegexValidator(
+                JOB_NAME_PATTERN,
+                "Job names are 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit.",
+            )
+        ],
+    )
+    schema = serializers.JSONField(validators=[_object_only])
+    worker_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
+
+
+class TaskSubmitSerializer(serializers.Serializer):
+    payload = serializers.JSONField(required=False, default=dict, validators=[_object_only])
+
+
+class TaskClaimSerializer(serializers.Serializer):
+    worker_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class TaskStatusUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[s for s in TaskStatus.values if s != TaskStatus.PENDING])
+    error = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    worker_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="Required to claim a pending task."
+    )
+
+
+class TaskListFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)

@@ -1,0 +1,310 @@
+"""Writes of the job queue: one function per use case, atomic, events scheduled on commit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
+from apps.jobs import events
+from apps.jobs.models import (
+    HELD_STATUSES,
+    INTERNAL_ROOM,
+    INTERNAL_USERNAME,
+    SHARED_ROOMS,
+    TERMINAL_STATUSES,
+    TRANSITIONS,
+    Job,
+    Room,
+    RoomMember,
+    Task,
+    TaskStatus,
+    Worker,
+    WorkerJob,
+)
+from apps.jobs.selectors import (
+    queue_positions_for_tasks,
+    room_check_access,
+    room_validate_name,
+    task_get,
+    worker_owner_ids_for_job,
+)
+
+WORKER_DISCONNECTED = "Worker disconnected"
+SWEEP_BATCH = 500
+
+
+# --- rooms ------------------------------------------------------------------
+
+
+@transaction.atomic
+def room_create(*, user: User, room: str) -> bool:
+    """Create `room` with the caller as its first member; True if created, False if already a member."""
+    room_validate_name(room)
+    if room in SHARED_ROOMS:
+        raise ApplicationError(f"{room} is a shared room; it always exists.", code="shared_room")
+    obj, created = Room.objects.get_or_create(name=room, defaults={"created_by": user})
+    if created:
+        RoomMember.objects.create(room=obj, user=user)
+        return True
+    if user.is_superuser or RoomMember.objects.filter(room=obj, user=user).exists():
+        return False
+    raise ConflictError(f"The room {room!r} already exists; ask one of its members to add you.", code="room_exists")
+
+
+@transaction.atomic
+def room_member_add(*, user: User, room: str, member_id: int) -> bool:
+    """A member adds another user to the room; True if they were not a member yet."""
+    room_check_access(user=user, room=room)
+    if room in SHARED_ROOMS:
+        raise ApplicationError(f"{room} is a shared room; it has no members.", code="shared_room")
+    obj = Room.objects.filter(name=room).first()
+    if obj is None:
+        raise NotFoundError(f"Unknown room {room!r}.", code="room_not_found")
+    if not User.objects.filter(pk=member_id, is_active=True).exists():
+        raise ApplicationError("Unknown user.", code="user_not_found", extra={"field": "user_id"})
+    _, created = RoomMember.objects.get_or_create(room=obj, user_id=member_id)
+    return created
+
+
+# --- workers ----------------------------------------------------------------
+
+
+def worker_create(*, user: User) -> Worker:
+    return Worker.objects.create(user=user, last_heartbeat=timezone.now())
+
+
+def worker_heartbeat(*, user: User, worker_id: int) -> Worker:
+    """Record a heartbeat; a conditional write, so a worker the sweeper removed gets 404."""
+    now = timezone.now()
+    if not Worker.objects.filter(pk=worker_id, user=user).update(last_heartbeat=now):
+        raise NotFoundError(f"Unknown worker {worker_id}.", code="worker_not_found")
+    return Worker(pk=worker_id, user=user, last_heartbeat=now)
+
+
+@transaction.atomic
+def worker_delete(*, user: User, worker_id: int) -> None:
+    """The worker leaves: its held tasks fail, and jobs nobody serves any more are soft-deleted."""
+    queryset = Worker.objects.select_for_update().filter(pk=worker_id)
+    if not user.is_superuser:
+        queryset = queryset.filter(user=user)
+    if not queryset.exists():
+        raise NotFoundError(f"Unknown worker {worker_id}.", code="worker_not_found")
+    _worker_disconnect(worker_id)
+
+
+def workers_sweep_stale(*, now: datetime | None = None) -> int:
+    """Disconnect every worker whose heartbeat is older than JOBS_WORKER_TIMEOUT; how many were swept."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.JOBS_WORKER_TIMEOUT)
+    swept = 0
+    while True:
+        candidates = list(
+            Worker.objects.filter(last_heartbeat__lt=cutoff)
+            .exclude(user__username=INTERNAL_USERNAME)
+            .order_by("last_heartbeat")
+            .values_list("id", flat=True)[:SWEEP_BATCH]
+        )
+        batch_swept = 0
+        for worker_id in candidates:
+            with transaction.atomic():
+                # A worker busy claiming holds its row lock: skip it; a fresh heartbeat wins.
+                stale = (
+                    Worker.objects.select_for_update(skip_locked=True)
+                    .filter(pk=worker_id, last_heartbeat__lt=cutoff)
+                    .exists()
+                )
+                if stale:
+                    _worker_disconnect(worker_id)
+                    batch_swept += 1
+        swept += batch_swept
+        if len(candidates) < SWEEP_BATCH or batch_swept == 0:
+            return swept
+
+
+def _worker_disconnect(worker_id: int) -> None:
+    """Inside a transaction that holds the worker's row lock."""
+    now = timezone.now()
+    held = list(
+        Task.objects.select_for_update(of=("self",))
+        .filter(worker_id=worker_id, status__in=HELD_STATUSES)
+        .select_related("job")
+        .defer("payload")
+    )
+    if held:
+        Task.objects.filter(pk__in=[task.pk for task in held]).update(
+            status=TaskStatus.FAILED, error=WORKER_DISCONNECTED, completed_at=now
+        )
+    job_ids = list(WorkerJob.objects.filter(worker_id=worker_id).values_list("job_id", flat=True))
+    Worker.objects.filter(pk=worker_id).delete()
+    for task in held:
+        task.status, task.error, task.completed_at, task.worker_id = TaskStatus.FAILED, WORKER_DISCONNECTED, now, None
+        task.queue_position = None
+        events.task_status_changed(task)
+    if not job_ids:
+        return
+    orphans = list(
+        Job.objects.filter(pk__in=job_ids, deleted=False)
+        .exclude(Exists(WorkerJob.objects.filter(job=OuterRef("pk"))))
+        .exclude(Exists(Task.objects.pending().filter(job=OuterRef("pk"))))
+        .select_for_update()
+    )
+    if orphans:
+        Job.objects.filter(pk__in=[job.pk for job in orphans]).update(deleted=True)
+        for job in orphans:
+            events.jobs_invalidate(job)
+
+
+def internal_worker_get() -> Worker:
+    """The server's own worker identity, which claims `@internal` tasks at once."""
+    user, _ = User.objects.get_or_create(username=INTERNAL_USERNAME, defaults={"is_active": False})
+    worker = Worker.objects.filter(user=user).order_by("pk").first()
+    if worker is None:
+        worker = Worker.objects.create(user=user, last_heartbeat=timezone.now())
+    return worker
+
+
+# --- jobs -------------------------------------------------------------------
+
+
+def _owned_worker(*, user: User, worker_id: int) -> Worker:
+    worker = Worker.objects.filter(pk=worker_id).only("id", "user_id").first()
+    if worker is None:
+        raise NotFoundError(f"Unknown worker {worker_id}.", code="worker_not_found", extra={"field": "worker_id"})
+    if worker.user_id != user.pk:
+        raise ForbiddenError("That worker belongs to someone else.", code="worker_not_yours", extra={"field": "worker_id"})
+    return worker
+
+
+@transaction.atomic
+def job_register(
+    *, user: User, room: str, category: str, name: str, schema: dict[str, Any], worker_id: int | None = None
+) -> tuple[Job, bool]:
+    """Register (or re-register) a job and link the worker; (job, created). Same schema is idempotent."""
+    room_check_access(user=user, room=room)
+    worker = _owned_worker(user=user, worker_id=worker_id) if worker_id is not None else None
+    job, created = Job.objects.get_or_create(room=room, category=category, name=name, defaults={"schema": schema})
+    if not created:
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.deleted:
+            job.schema, job.deleted = schema, False
+            job.save(update_fields=["schema", "deleted"])
+            created = True
+        elif job.schema != schema:
+            raise ConflictError(
+                f"The job {job.full_name} is registered with a different schema.", code="job_schema_conflict"
+            )
+    linked = False
+    if worker is not None:
+        linked = WorkerJob.objects.get_or_create(worker=worker, job=job)[1]
+    if room == INTERNAL_ROOM:
+        # the internal worker serves every @internal job, so they are never orphaned
+        WorkerJob.objects.get_or_create(worker=internal_worker_get(), job=job)
+    if created or linked:
+        events.jobs_invalidate(job)
+    return job, created
+
+
+# --- tasks ------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_submit(*, user: User, room: str, job: Job, payload: dict[str, Any]) -> Task:
+    """Queue a task for `job` from `room`; `@internal` tasks are claimed by the server at once."""
+    if room in SHARED_ROOMS:
+        raise ApplicationError("Tasks are submitted from a room, not from a shared room.", code="shared_room")
+    task = Task(job=job, room=room, created_by=user, payload=payload)
+    internal = job.room == INTERNAL_ROOM
+    if internal:
+        task.worker, task.status = internal_worker_get(), TaskStatus.CLAIMED
+    task.save()
+    task.queue_position = None if internal else queue_positions_for_tasks([task]).get(task.pk)
+    events.task_status_changed(task)
+    if not internal:
+        events.task_available(task, owner_ids=worker_owner_ids_for_job(job=job))
+    return task
+
+
+CLAIM_SQL = """
+UPDATE jobs_task SET status = 'claimed', worker_id = %(worker)s
+WHERE id = (
+    SELECT t.id FROM jobs_task t
+    WHERE t.status = 'pending'
+      AND t.job_id IN (SELECT l.job_id FROM jobs_workerjob l WHERE l.worker_id = %(worker)s)
+    ORDER BY t.created_at, t.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+) AND status = 'pending'
+RETURNING id
+"""
+
+
+@transaction.atomic
+def task_claim(*, user: User, worker_id: int) -> Task | None:
+    """Claim the oldest pending task of the worker's jobs, exactly once under any concurrency."""
+    # Ownership check and heartbeat in one conditional write; it also locks the worker row,
+    # so the sweeper skips a worker that is claiming right now.
+    if not Worker.objects.filter(pk=worker_id, user=user).update(last_heartbeat=timezone.now()):
+        _owned_worker(user=user, worker_id=worker_id)  # raises 404 or 403
+    with connection.cursor() as cursor:
+        # SKIP LOCKED: concurrent claimers never wait on, nor take, the same row.
+        cursor.execute(CLAIM_SQL, {"worker": worker_id})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    task = Task.objects.select_related("job").get(pk=row[0])
+    task.queue_position = None
+    events.task_status_changed(task)
+    return task
+
+
+@transaction.atomic
+def task_status_change(
+    *, user: User, task_id: int, status: str, error: str = "", worker_id: int | None = None
+) -> Task:
+    """Move a task along pending→claimed→running→completed (or failed/cancelled), conditionally."""
+    task = task_get(user=user, pk=task_id)
+    current = task.status
+    if status not in TRANSITIONS.get(current, ()):
+        raise ConflictError(
+            f"A {current} task cannot become {status}.", code="invalid_transition", extra={"status": current}
+        )
+    if error and status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+        raise ApplicationError("Only a failed or cancelled task has an error.", code="invalid", extra={"field": "error"})
+    is_holder = user.is_superuser or (task.worker is not None and task.worker.user_id == user.pk)
+
+    changes: dict[str, Any] = {"status": status}
+    if status == TaskStatus.CLAIMED:
+        if worker_id is None:
+            raise ApplicationError("Claiming a task needs the worker_id.", code="invalid", extra={"field": "worker_id"})
+        worker = _owned_worker(user=user, worker_id=worker_id)
+        if not WorkerJob.objects.filter(worker=worker, job_id=task.job_id).exists():
+            raise ForbiddenError("That worker does not serve this job.", code="worker_not_serving_job")
+        changes["worker_id"] = worker_id
+    elif status == TaskStatus.CANCELLED:
+        if not (is_holder or task.created_by_id == user.pk):
+            raise ForbiddenError("Only the submitter or the worker's owner may cancel this task.")
+    elif not is_holder:
+        raise ForbiddenError("Only the owner of the worker holding this task may change it.")
+
+    now = timezone.now()
+    if status == TaskStatus.RUNNING:
+        changes["started_at"] = now
+    if status in TERMINAL_STATUSES:
+        changes["completed_at"] = now
+        changes["error"] = error
+    # The write is conditional on the state we checked: a worker that lost the task
+    # (swept, cancelled, claimed by another) changes nothing.
+    updated = Task.objects.filter(pk=task.pk, status=current, worker_id=task.worker_id).update(**changes)
+    if not updated:
+        raise ConflictError("The task changed meanwhile; reload it.", code="task_changed")
+    for field, value in changes.items():
+        setattr(task, field, value)
+    task.queue_position = None
+    events.task_status_changed(task)
+    return task

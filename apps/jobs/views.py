@@ -1,0 +1,369 @@
+"""HTTP endpoints of the job queue: thin DRF views over selectors and services, plus the long-poll."""
+
+from __future__ import annotations
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.db import db_burst
+from apps.core.exceptions import ApplicationError
+from apps.core.longpoll import BadPreferWait, _authenticate_sync, error_response, parse_prefer_wait, subscription
+from apps.jobs import selectors, services
+from apps.jobs.events import task_group
+from apps.jobs.models import TERMINAL_STATUSES
+from apps.jobs.serializers import (
+    ClaimResultSerializer,
+    JobDetailSerializer,
+    JobListItemSerializer,
+    JobRegisterSerializer,
+    RoomMemberAddSerializer,
+    RoomSerializer,
+    TaskClaimSerializer,
+    TaskListFilterSerializer,
+    TaskSerializer,
+    TaskStatusUpdateSerializer,
+    TaskSubmitSerializer,
+    WorkerListItemSerializer,
+    WorkerSerializer,
+)
+
+ROOM_PARAM = OpenApiParameter(
+    "room", OpenApiTypes.STR, OpenApiParameter.PATH, description="A room name, or @global / @internal."
+)
+FULL_NAME_PARAM = OpenApiParameter(
+    "full_name", OpenApiTypes.STR, OpenApiParameter.PATH, description="The job's `room:category:name`."
+)
+ID_PARAM = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+PREFER_PARAM = OpenApiParameter(
+    "Prefer",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="`wait=N` (seconds, capped at 60): answer as soon as the task's status changes, "
+    "or after N seconds with the unchanged task. No database connection is held while waiting.",
+)
+ERRORS = {400: OpenApiResponse(description="Bad input"), 404: OpenApiResponse(description="Not found")}
+
+
+def _status_filter(request) -> str | None:
+    filters = TaskListFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return filters.validated_data.get("status")
+
+
+# --- rooms ------------------------------------------------------------------
+
+
+class RoomView(APIView):
+    """Create a room; the caller becomes its first member."""
+
+    @extend_schema(
+        request=None,
+        parameters=[ROOM_PARAM],
+        responses={200: RoomSerializer, 201: RoomSerializer, 409: OpenApiResponse(description="Name taken")},
+    )
+    def put(self, request, room: str):
+        created = services.room_create(user=request.user, room=room)
+        return Response(
+            {"name": room, "created": created}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class RoomMembersView(APIView):
+    """A member adds another user to the room."""
+
+    @extend_schema(
+        request=RoomMemberAddSerializer,
+        parameters=[ROOM_PARAM],
+        responses={200: OpenApiResponse(description="Already a member"), 201: OpenApiResponse(description="Added")},
+    )
+    def post(self, request, room: str):
+        body = RoomMemberAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        created = services.room_member_add(user=request.user, room=room, member_id=body.validated_data["user_id"])
+        return Response(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# --- workers ----------------------------------------------------------------
+
+
+class WorkerListCreateView(generics.GenericAPIView):
+    """The caller's workers; POST registers a new worker."""
+
+    serializer_class = WorkerListItemSerializer
+    filter_backends = ()
+
+    def get_queryset(self):
+        return selectors.worker_list_for_user(user=self.request.user)
+
+    # auth, count, page (job counts in the page query)
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(WorkerListItemSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={201: WorkerSerializer})
+    def post(self, request):
+        worker = services.worker_create(user=request.user)
+        return Response(WorkerSerializer(worker).data, status=status.HTTP_201_CREATED)
+
+
+class WorkerDetailView(APIView):
+    """Heartbeat (PATCH) or disconnect (DELETE) one of the caller's workers."""
+
+    @extend_schema(request=None, parameters=[ID_PARAM], responses={200: WorkerSerializer, 404: ERRORS[404]})
+    def patch(self, request, pk: int):
+        worker = services.worker_heartbeat(user=request.user, worker_id=pk)
+        return Response(WorkerSerializer(worker).data)
+
+    @extend_schema(parameters=[ID_PARAM], responses={204: None, 404: ERRORS[404]})
+    def delete(self, request, pk: int):
+        services.worker_delete(user=request.user, worker_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoomWorkerListView(generics.ListAPIView):
+    """Workers serving a job visible from the room."""
+
+    serializer_class = WorkerListItemSerializer
+    filter_backends = ()
+
+    def get_queryset(self):
+        room = self.kwargs["room"]
+        selectors.room_check_access(user=self.request.user, room=room)
+        return selectors.worker_list_for_room(room=room)
+
+    # auth, room access, count, page (job counts in the page query)
+    @extend_schema(parameters=[ROOM_PARAM])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+# --- jobs -------------------------------------------------------------------
+
+
+class RoomJobsView(generics.GenericAPIView):
+    """Jobs visible from the room (its own and the shared ones); PUT registers one."""
+
+    serializer_class = JobListItemSerializer
+    filter_backends = ()
+
+    def get_queryset(self):
+        room = self.kwargs["room"]
+        selectors.room_check_access(user=self.request.user, room=room)
+        return selectors.job_list(room=room)
+
+    # auth, room access, count, page, worker links of the page
+    @extend_schema(parameters=[ROOM_PARAM], responses={200: JobListItemSerializer(many=True)})
+    def get(self, request, room: str):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(JobListItemSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[ROOM_PARAM],
+        request=JobRegisterSerializer,
+        responses={
+            200: JobDetailSerializer,
+            201: JobDetailSerializer,
+            403: OpenApiResponse(description="Shared rooms need a superuser"),
+            409: OpenApiResponse(description="Registered with another schema"),
+        },
+    )
+    def put(self, request, room: str):
+        body = JobRegisterSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        job, created = services.job_register(user=request.user, room=room, **body.validated_data)
+        job = selectors.job_get(room=room, full_name=job.full_name, with_workers=True)
+        return Response(
+            JobDetailSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class RoomJobDetailView(APIView):
+    """One job, with its schema and worker ids."""
+
+    # auth, room access, job, worker links
+    @extend_schema(parameters=[ROOM_PARAM, FULL_NAME_PARAM], responses={200: JobDetailSerializer, **ERRORS})
+    def get(self, request, room: str, full_name: str):
+        selectors.room_check_access(user=request.user, room=room)
+        job = selectors.job_get(room=room, full_name=full_name, with_workers=True)
+        return Response(JobDetailSerializer(job).data)
+
+
+# --- tasks ------------------------------------------------------------------
+
+
+class _TaskPageMixin:
+    serializer_class = TaskSerializer
+    filter_backends = ()
+
+    def task_page(self, queryset):
+        page = self.paginate_queryset(queryset)
+        # one ROW_NUMBER() query for the page's queue positions
+        selectors.tasks_attach_queue_positions(page)
+        return self.get_paginated_response(TaskSerializer(page, many=True).data)
+
+
+class RoomTaskListView(_TaskPageMixin, generics.GenericAPIView):
+    """The room's tasks, newest first, with their queue positions."""
+
+    # auth, room access, count, page (job joined), queue positions
+    @extend_schema(parameters=[ROOM_PARAM, TaskListFilterSerializer], responses={200: TaskSerializer(many=True)})
+    def get(self, request, room: str):
+        selectors.room_check_access(user=request.user, room=room)
+        return self.task_page(selectors.task_list_for_room(room=room, status=_status_filter(request)))
+
+
+class JobTaskListView(_TaskPageMixin, generics.GenericAPIView):
+    """A job's tasks from this room (GET), or submit one (POST → 202 and Location)."""
+
+    # auth, room access, job, count, page (job joined), queue positions
+    @extend_schema(
+        parameters=[ROOM_PARAM, FULL_NAME_PARAM, TaskListFilterSerializer], responses={200: TaskSerializer(many=True)}
+    )
+    def get(self, request, room: str, full_name: str):
+        selectors.room_check_access(user=request.user, room=room)
+        job = selectors.job_get(room=room, full_name=full_name)
+        return self.task_page(selectors.task_list_for_job(job=job, room=room, status=_status_filter(request)))
+
+    # auth, room access, job, insert, queue position, worker owners (internal: + internal worker)
+    @extend_schema(
+        parameters=[ROOM_PARAM, FULL_NAME_PARAM],
+        request=TaskSubmitSerializer,
+        responses={202: TaskSerializer, **ERRORS},
+    )
+    def post(self, request, room: str, full_name: str):
+        body = TaskSubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        selectors.room_check_access(user=request.user, room=room)
+        job = selectors.job_get(room=room, full_name=full_name)
+        task = services.task_submit(user=request.user, room=room, job=job, payload=body.validated_data["payload"])
+        return Response(
+            TaskSerializer(task).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/jobs/tasks/{task.pk}/"},
+        )
+
+
+class TaskClaimView(APIView):
+    """Claim the oldest pending task among the worker's jobs, or `{"task": null}`."""
+
+    # auth, worker heartbeat (ownership), claim UPDATE … RETURNING, task with its job
+    @extend_schema(
+        request=TaskClaimSerializer,
+        responses={200: ClaimResultSerializer, 403: OpenApiResponse(description="Someone else's worker"), **ERRORS},
+    )
+    def post(self, request):
+        body = TaskClaimSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        task = services.task_claim(user=request.user, worker_id=body.validated_data["worker_id"])
+        return Response({"task": TaskSerializer(task).data if task is not None else None})
+
+
+class TaskDetailView(APIView):
+    """One task. GET is served by the async `task_detail` view below (long-poll); this class
+    documents it and handles PATCH through DRF's authentication, permissions and serializers."""
+
+    # auth, task (visibility, job, worker, queue position)
+    @extend_schema(
+        parameters=[ID_PARAM, PREFER_PARAM],
+        responses={
+            200: OpenApiResponse(
+                TaskSerializer,
+                description="The task; with `Prefer: wait=N`, once its status changed or after N seconds.",
+                # drf-spectacular documents response headers through OpenApiParameter on the operation
+            ),
+            **ERRORS,
+        },
+    )
+    def get(self, request, pk: int):
+        return Response(TaskSerializer(selectors.task_get(user=request.user, pk=pk)).data)
+
+    # auth, task, conditional UPDATE (claim: + worker, + worker serves job)
+    @extend_schema(
+        parameters=[ID_PARAM],
+        request=TaskStatusUpdateSerializer,
+        responses={
+            200: TaskSerializer,
+            403: OpenApiResponse(description="Not the worker's owner"),
+            409: OpenApiResponse(description="Transition not allowed or task lost"),
+            **ERRORS,
+        },
+    )
+    def patch(self, request, pk: int):
+        body = TaskStatusUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        task = services.task_status_change(user=request.user, task_id=pk, **body.validated_data)
+        return Response(TaskSerializer(task).data)
+
+
+_task_detail_drf = TaskDetailView.as_view()
+
+
+def _load_task(request, user, pk: int) -> tuple[int, dict, str | None]:
+    """(http status, body, task status) for one task, authenticating first when `user` is None."""
+    if user is None:
+        user = _authenticate_sync(request)
+        if user is None:
+            return 401, {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}, None
+        request._jobs_user = user
+    try:
+        task = selectors.task_get(user=user, pk=pk)
+    except ApplicationError as error:
+        return error.status_code, {"detail": error.message, "code": error.code, **error.extra}, None
+    return 200, dict(TaskSerializer(task).data), task.status
+
+
+def _json(status_code: int, body: dict, wait: int | None) -> JsonResponse:
+    response = JsonResponse(body, status=status_code)
+    if status_code == 401:
+        response["WWW-Authenticate"] = "Token"
+    if wait is not None:
+        response["Preference-Applied"] = f"wait={wait}"
+    response["Vary"] = "Prefer, Authorization, Cookie"
+    return response
+
+
+async def task_long_poll(request, pk: int):
+    """GET a task; with `Prefer: wait=N`, wait on the task's channel group (never on the database)."""
+    try:
+        wait, _clamped = parse_prefer_wait(request.headers.get("Prefer"))
+    except BadPreferWait as error:
+        return error_response(400, error.message, error.code, **error.extra)
+    if not wait:
+        code, body, _ = await db_burst(_load_task, request, None, pk)
+        return _json(code, body, wait)
+    # Subscribe before reading the task, so a change between the read and the wait is not missed.
+    async with subscription(task_group(pk)) as task_events:
+        code, body, first_status = await db_burst(_load_task, request, None, pk)
+        if code != 200 or first_status in TERMINAL_STATUSES:
+            return _json(code, body, wait)
+        user = request._jobs_user
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while (remaining := deadline - loop.time()) > 0:
+            if await task_events.wait(remaining) is None:
+                break
+            code, body, current = await db_burst(_load_task, request, user, pk)
+            if code != 200 or current != first_status:
+                break
+    return _json(code, body, wait)
+
+
+@csrf_exempt
+async def task_detail(request, pk: int):
+    """`tasks/{id}/`: GET is the connection-free long-poll; every other method goes through DRF."""
+    if request.method == "GET":
+        return await task_long_poll(request, pk)
+    return await sync_to_async(_task_detail_drf)(request, pk=pk)
+
+
+# drf-spectacular documents `task_detail` from the DRF view it dispatches to.
+task_detail.cls = TaskDetailView
+task_detail.initkwargs = {}
