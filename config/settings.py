@@ -177,6 +177,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.exception_handler",
+    "DEFAULT_METADATA_CLASS": "apps.core.metadata.BriskMetadata",
     "DEFAULT_THROTTLE_RATES": {"auth_token": envstr("AUTH_TOKEN_THROTTLE_RATE", "30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -94,3 +94,17 @@ def explain():
         return queryset.explain()
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_stray_connections(django_db_setup, django_db_blocker):
+    """Async tests leave a pooled connection checked out in asgiref's sync thread; drop such
+    backends before the test database is destroyed, or DROP DATABASE refuses."""
+    yield
+    if not ON_POSTGRES:
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -5,7 +5,26 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.http import JsonResponse
+
+
+def _too_large(request) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def _refusal(request) -> JsonResponse | None:
+    if _too_large(request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse({"detail": f"Request body exceeds {limit} bytes.", "code": "request_too_large"}, status=413)
+    problem = _malformed(request)
+    if problem:
+        return JsonResponse({"detail": problem, "code": "malformed_request"}, status=400)
+    return None
 
 
 def _malformed(request) -> str | None:
@@ -24,7 +43,8 @@ def _malformed(request) -> str | None:
 
 
 class RejectMalformedInputMiddleware:
-    """NUL bytes and invalid UTF-8 in the URL get a 400 here (PostgreSQL would refuse them with a 500)."""
+    """A declared body over the limit gets a 413, NUL bytes and invalid UTF-8 in the URL a 400
+    (PostgreSQL would refuse them with a 500), before any view reads the request."""
 
     sync_capable = True
     async_capable = True
@@ -37,13 +57,7 @@ class RejectMalformedInputMiddleware:
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        problem = _malformed(request)
-        if problem:
-            return JsonResponse({"detail": problem, "code": "malformed_request"}, status=400)
-        return self.get_response(request)
+        return _refusal(request) or self.get_response(request)
 
     async def __acall__(self, request):
-        problem = _malformed(request)
-        if problem:
-            return JsonResponse({"detail": problem, "code": "malformed_request"}, status=400)
-        return await self.get_response(request)
+        return _refusal(request) or await self.get_response(request)

@@ -1,0 +1,76 @@
+"""Test-only routes exercising the core machinery (mounted with @pytest.mark.urls)."""
+
+from django.urls import include, path
+from rest_framework import generics, serializers
+
+from apps.accounts.models import User
+from apps.core.db import db_burst
+from apps.core.longpoll import authenticate, error_response, parse_prefer_wait, subscription
+from apps.core.pagination import BeforeIdCursorPagination
+from apps.core.realtime import broadcast
+
+
+class UserRowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username"]
+
+
+class UserList(generics.ListAPIView):
+    """Non-staff users: the staff callers of these tests stay off the page."""
+
+    serializer_class = UserRowSerializer
+
+    def get_queryset(self):
+        return User.objects.filter(is_staff=False).only("id", "username").order_by("id")
+
+
+class UserStream(generics.ListAPIView):
+    serializer_class = UserRowSerializer
+    pagination_class = BeforeIdCursorPagination
+
+    def get_queryset(self):
+        return User.objects.filter(is_staff=False).only("id", "username")
+
+
+class RenameAndBroadcast(generics.GenericAPIView):
+    """Writes a row and broadcasts in the same transaction."""
+
+    serializer_class = UserRowSerializer
+
+    def post(self, request):
+        from django.db import transaction
+        from rest_framework.response import Response
+
+        with transaction.atomic():
+            User.objects.filter(pk=request.user.pk).update(first_name="renamed")
+            broadcast(f"test.user.{request.user.pk}", "user.renamed", {"id": request.user.pk})
+        return Response({"ok": True})
+
+
+def _first_name(pk: int) -> str:
+    return User.objects.only("first_name").get(pk=pk).first_name
+
+
+async def wait_for_rename(request):
+    """A minimal long-poll: returns when the caller's first_name changes or the wait ends."""
+    user = await authenticate(request)
+    if user is None:
+        return error_response(401, "Authentication credentials were not provided.", "not_authenticated")
+    wait, _ = parse_prefer_wait(request.headers.get("Prefer"))
+    async with subscription(f"test.user.{user.pk}") as events:
+        before = await db_burst(_first_name, user.pk)
+        event = await events.wait(wait or 0)
+        after = await db_burst(_first_name, user.pk)
+    from django.http import JsonResponse
+
+    return JsonResponse({"before": before, "after": after, "event": event})
+
+
+urlpatterns = [
+    path("t/users/", UserList.as_view()),
+    path("t/stream/", UserStream.as_view()),
+    path("t/rename/", RenameAndBroadcast.as_view()),
+    path("t/wait/", wait_for_rename),
+    path("", include("config.urls")),
+]
