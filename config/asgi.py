@@ -10,6 +10,8 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from apps.core.realtime import TokenAuthMiddleware  # noqa: E402
 from apps.jobs.routing import websocket_urlpatterns as jobs_ws  # noqa: E402
@@ -19,7 +21,9 @@ websocket_urlpatterns = [*jobs_ws, *projects_ws]
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # uvicorn serves no files itself: in development Django serves the admin's and the
+        # API docs' static files; in production a proxy or CDN does (SERVE_STATIC=0).
+        "http": ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
