@@ -23,9 +23,9 @@ def user_group(user_id: int) -> str:
 
 def task_event_data(task: Task) -> dict:
     """The task as the API shows it, without its payload (events stay small; GET the task for it)."""
-    from apps.jobs.serializers import TaskEventSerializer
+    from apps.jobs.serializers import JobTaskEventSerializer
 
-    return dict(TaskEventSerializer(task).data)
+    return dict(JobTaskEventSerializer(task).data)
 
 
 def task_status_changed(task: Task) -> None:

@@ -117,7 +117,9 @@ class Job(models.Model):
 class Worker(models.Model):
     """A worker process, owned by a user, that claims and runs tasks of the jobs it registered."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="job_workers", db_index=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="job_workers", db_index=False
+    )
     last_heartbeat = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     jobs = models.ManyToManyField(Job, through="WorkerJob", related_name="workers")
@@ -150,7 +152,7 @@ class TaskQuerySet(models.QuerySet):
         """Tasks of the user's rooms, tasks they submitted, and tasks their workers hold."""
         if user.is_superuser:
             return self
-        rooms = RoomMember.objects.filter(user=user).values("room_id")
+        rooms = RoomMember.objects.filter(user=user).values("room__name")
         return self.filter(Q(room__in=rooms) | Q(created_by=user) | Q(worker__user=user))
 
     def pending(self) -> TaskQuerySet:

@@ -14,17 +14,17 @@ MAX_ID = 2**63 - 1
 # --- output ---------------------------------------------------------------
 
 
-class RoomSerializer(serializers.Serializer):
+class JobRoomSerializer(serializers.Serializer):
     name = serializers.CharField()
     created = serializers.BooleanField()
 
 
-class WorkerSerializer(serializers.Serializer):
+class JobWorkerSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     last_heartbeat = serializers.DateTimeField(read_only=True)
 
 
-class WorkerListItemSerializer(WorkerSerializer):
+class JobWorkerListItemSerializer(JobWorkerSerializer):
     job_count = serializers.IntegerField(read_only=True)
 
 
@@ -46,7 +46,7 @@ class JobDetailSerializer(JobListItemSerializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
-class TaskEventSerializer(serializers.Serializer):
+class JobTaskEventSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     job_name = serializers.CharField(read_only=True)
     room = serializers.CharField(read_only=True)
@@ -63,12 +63,12 @@ class TaskEventSerializer(serializers.Serializer):
         return getattr(task, "queue_position", None)
 
 
-class TaskSerializer(TaskEventSerializer):
+class JobTaskSerializer(JobTaskEventSerializer):
     payload = serializers.JSONField(read_only=True)
 
 
-class ClaimResultSerializer(serializers.Serializer):
-    task = TaskSerializer(allow_null=True)
+class JobClaimResultSerializer(serializers.Serializer):
+    task = JobTaskSerializer(allow_null=True)
 
 
 # --- input ----------------------------------------------------------------
@@ -80,7 +80,7 @@ def _object_only(value):
     return value
 
 
-class RoomMemberAddSerializer(serializers.Serializer):
+class JobRoomMemberAddSerializer(serializers.Serializer):
     user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
@@ -99,15 +99,15 @@ class JobRegisterSerializer(serializers.Serializer):
     worker_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
 
 
-class TaskSubmitSerializer(serializers.Serializer):
+class JobTaskSubmitSerializer(serializers.Serializer):
     payload = serializers.JSONField(required=False, default=dict, validators=[_object_only])
 
 
-class TaskClaimSerializer(serializers.Serializer):
+class JobTaskClaimSerializer(serializers.Serializer):
     worker_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-class TaskStatusUpdateSerializer(serializers.Serializer):
+class JobTaskStatusUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[s for s in TaskStatus.values if s != TaskStatus.PENDING])
     error = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     worker_id = serializers.IntegerField(
@@ -115,5 +115,5 @@ class TaskStatusUpdateSerializer(serializers.Serializer):
     )
 
 
-class TaskListFilterSerializer(serializers.Serializer):
+class JobTaskListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)

@@ -177,7 +177,9 @@ def _owned_worker(*, user: User, worker_id: int) -> Worker:
     if worker is None:
         raise NotFoundError(f"Unknown worker {worker_id}.", code="worker_not_found", extra={"field": "worker_id"})
     if worker.user_id != user.pk:
-        raise ForbiddenError("That worker belongs to someone else.", code="worker_not_yours", extra={"field": "worker_id"})
+        raise ForbiddenError(
+            "That worker belongs to someone else.", code="worker_not_yours", extra={"field": "worker_id"}
+        )
     return worker
 
 
@@ -264,9 +266,7 @@ def task_claim(*, user: User, worker_id: int) -> Task | None:
 
 
 @transaction.atomic
-def task_status_change(
-    *, user: User, task_id: int, status: str, error: str = "", worker_id: int | None = None
-) -> Task:
+def task_status_change(*, user: User, task_id: int, status: str, error: str = "", worker_id: int | None = None) -> Task:
     """Move a task along pending→claimed→running→completed (or failed/cancelled), conditionally."""
     task = task_get(user=user, pk=task_id)
     current = task.status
@@ -275,7 +275,9 @@ def task_status_change(
             f"A {current} task cannot become {status}.", code="invalid_transition", extra={"status": current}
         )
     if error and status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
-        raise ApplicationError("Only a failed or cancelled task has an error.", code="invalid", extra={"field": "error"})
+        raise ApplicationError(
+            "Only a failed or cancelled task has an error.", code="invalid", extra={"field": "error"}
+        )
     is_holder = user.is_superuser or (task.worker is not None and task.worker.user_id == user.pk)
 
     changes: dict[str, Any] = {"status": status}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -13,26 +14,25 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.db import db_burst
 from apps.core.exceptions import ApplicationError
 from apps.core.longpoll import BadPreferWait, _authenticate_sync, error_response, parse_prefer_wait, subscription
 from apps.jobs import selectors, services
 from apps.jobs.events import task_group
-from apps.jobs.models import TERMINAL_STATUSES
+from apps.jobs.models import TERMINAL_STATUSES, TaskStatus
 from apps.jobs.serializers import (
-    ClaimResultSerializer,
+    JobClaimResultSerializer,
     JobDetailSerializer,
     JobListItemSerializer,
     JobRegisterSerializer,
-    RoomMemberAddSerializer,
-    RoomSerializer,
-    TaskClaimSerializer,
-    TaskListFilterSerializer,
-    TaskSerializer,
-    TaskStatusUpdateSerializer,
-    TaskSubmitSerializer,
-    WorkerListItemSerializer,
-    WorkerSerializer,
+    JobRoomMemberAddSerializer,
+    JobRoomSerializer,
+    JobTaskClaimSerializer,
+    JobTaskListFilterSerializer,
+    JobTaskSerializer,
+    JobTaskStatusUpdateSerializer,
+    JobTaskSubmitSerializer,
+    JobWorkerListItemSerializer,
+    JobWorkerSerializer,
 )
 
 ROOM_PARAM = OpenApiParameter(
@@ -49,11 +49,39 @@ PREFER_PARAM = OpenApiParameter(
     description="`wait=N` (seconds, capped at 60): answer as soon as the task's status changes, "
     "or after N seconds with the unchanged task. No database connection is held while waiting.",
 )
+PREFERENCE_APPLIED = OpenApiParameter(
+    "Preference-Applied",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description="`wait=N`: the wait the server applied (a larger request is clamped to 60).",
+)
+LOCATION = OpenApiParameter(
+    "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[202], description="The task's URL."
+)
+# PATCH bodies are documented as they are validated (drf-spectacular would mark every field optional).
+TASK_STATUS_UPDATE_BODY = {
+    "application/json": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"type": "string", "enum": [s for s in TaskStatus.values if s != TaskStatus.PENDING]},
+            "error": {"type": "string", "maxLength": 4000, "description": "Only with failed or cancelled."},
+            "worker_id": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 2**63 - 1,
+                "nullable": True,
+                "description": "Required to claim a pending task.",
+            },
+        },
+    }
+}
 ERRORS = {400: OpenApiResponse(description="Bad input"), 404: OpenApiResponse(description="Not found")}
 
 
 def _status_filter(request) -> str | None:
-    filters = TaskListFilterSerializer(data=request.query_params)
+    filters = JobTaskListFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
     return filters.validated_data.get("status")
 
@@ -67,7 +95,7 @@ class RoomView(APIView):
     @extend_schema(
         request=None,
         parameters=[ROOM_PARAM],
-        responses={200: RoomSerializer, 201: RoomSerializer, 409: OpenApiResponse(description="Name taken")},
+        responses={200: JobRoomSerializer, 201: JobRoomSerializer, 409: OpenApiResponse(description="Name taken")},
     )
     def put(self, request, room: str):
         created = services.room_create(user=request.user, room=room)
@@ -80,12 +108,12 @@ class RoomMembersView(APIView):
     """A member adds another user to the room."""
 
     @extend_schema(
-        request=RoomMemberAddSerializer,
+        request=JobRoomMemberAddSerializer,
         parameters=[ROOM_PARAM],
         responses={200: OpenApiResponse(description="Already a member"), 201: OpenApiResponse(description="Added")},
     )
     def post(self, request, room: str):
-        body = RoomMemberAddSerializer(data=request.data)
+        body = JobRoomMemberAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         created = services.room_member_add(user=request.user, room=room, member_id=body.validated_data["user_id"])
         return Response(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -97,7 +125,7 @@ class RoomMembersView(APIView):
 class WorkerListCreateView(generics.GenericAPIView):
     """The caller's workers; POST registers a new worker."""
 
-    serializer_class = WorkerListItemSerializer
+    serializer_class = JobWorkerListItemSerializer
     filter_backends = ()
 
     def get_queryset(self):
@@ -106,21 +134,21 @@ class WorkerListCreateView(generics.GenericAPIView):
     # auth, count, page (job counts in the page query)
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(WorkerListItemSerializer(page, many=True).data)
+        return self.get_paginated_response(JobWorkerListItemSerializer(page, many=True).data)
 
-    @extend_schema(request=None, responses={201: WorkerSerializer})
+    @extend_schema(request=None, responses={201: JobWorkerSerializer})
     def post(self, request):
         worker = services.worker_create(user=request.user)
-        return Response(WorkerSerializer(worker).data, status=status.HTTP_201_CREATED)
+        return Response(JobWorkerSerializer(worker).data, status=status.HTTP_201_CREATED)
 
 
 class WorkerDetailView(APIView):
     """Heartbeat (PATCH) or disconnect (DELETE) one of the caller's workers."""
 
-    @extend_schema(request=None, parameters=[ID_PARAM], responses={200: WorkerSerializer, 404: ERRORS[404]})
+    @extend_schema(request=None, parameters=[ID_PARAM], responses={200: JobWorkerSerializer, 404: ERRORS[404]})
     def patch(self, request, pk: int):
         worker = services.worker_heartbeat(user=request.user, worker_id=pk)
-        return Response(WorkerSerializer(worker).data)
+        return Response(JobWorkerSerializer(worker).data)
 
     @extend_schema(parameters=[ID_PARAM], responses={204: None, 404: ERRORS[404]})
     def delete(self, request, pk: int):
@@ -131,7 +159,7 @@ class WorkerDetailView(APIView):
 class RoomWorkerListView(generics.ListAPIView):
     """Workers serving a job visible from the room."""
 
-    serializer_class = WorkerListItemSerializer
+    serializer_class = JobWorkerListItemSerializer
     filter_backends = ()
 
     def get_queryset(self):
@@ -200,21 +228,21 @@ class RoomJobDetailView(APIView):
 
 
 class _TaskPageMixin:
-    serializer_class = TaskSerializer
+    serializer_class = JobTaskSerializer
     filter_backends = ()
 
     def task_page(self, queryset):
         page = self.paginate_queryset(queryset)
         # one ROW_NUMBER() query for the page's queue positions
         selectors.tasks_attach_queue_positions(page)
-        return self.get_paginated_response(TaskSerializer(page, many=True).data)
+        return self.get_paginated_response(JobTaskSerializer(page, many=True).data)
 
 
 class RoomTaskListView(_TaskPageMixin, generics.GenericAPIView):
     """The room's tasks, newest first, with their queue positions."""
 
     # auth, room access, count, page (job joined), queue positions
-    @extend_schema(parameters=[ROOM_PARAM, TaskListFilterSerializer], responses={200: TaskSerializer(many=True)})
+    @extend_schema(parameters=[ROOM_PARAM, JobTaskListFilterSerializer], responses={200: JobTaskSerializer(many=True)})
     def get(self, request, room: str):
         selectors.room_check_access(user=request.user, room=room)
         return self.task_page(selectors.task_list_for_room(room=room, status=_status_filter(request)))
@@ -225,7 +253,8 @@ class JobTaskListView(_TaskPageMixin, generics.GenericAPIView):
 
     # auth, room access, job, count, page (job joined), queue positions
     @extend_schema(
-        parameters=[ROOM_PARAM, FULL_NAME_PARAM, TaskListFilterSerializer], responses={200: TaskSerializer(many=True)}
+        parameters=[ROOM_PARAM, FULL_NAME_PARAM, JobTaskListFilterSerializer],
+        responses={200: JobTaskSerializer(many=True)},
     )
     def get(self, request, room: str, full_name: str):
         selectors.room_check_access(user=request.user, room=room)
@@ -234,18 +263,18 @@ class JobTaskListView(_TaskPageMixin, generics.GenericAPIView):
 
     # auth, room access, job, insert, queue position, worker owners (internal: + internal worker)
     @extend_schema(
-        parameters=[ROOM_PARAM, FULL_NAME_PARAM],
-        request=TaskSubmitSerializer,
-        responses={202: TaskSerializer, **ERRORS},
+        parameters=[ROOM_PARAM, FULL_NAME_PARAM, LOCATION],
+        request=JobTaskSubmitSerializer,
+        responses={202: JobTaskSerializer, **ERRORS},
     )
     def post(self, request, room: str, full_name: str):
-        body = TaskSubmitSerializer(data=request.data)
+        body = JobTaskSubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         selectors.room_check_access(user=request.user, room=room)
         job = selectors.job_get(room=room, full_name=full_name)
         task = services.task_submit(user=request.user, room=room, job=job, payload=body.validated_data["payload"])
         return Response(
-            TaskSerializer(task).data,
+            JobTaskSerializer(task).data,
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": f"/api/jobs/tasks/{task.pk}/"},
         )
@@ -256,14 +285,14 @@ class TaskClaimView(APIView):
 
     # auth, worker heartbeat (ownership), claim UPDATE … RETURNING, task with its job
     @extend_schema(
-        request=TaskClaimSerializer,
-        responses={200: ClaimResultSerializer, 403: OpenApiResponse(description="Someone else's worker"), **ERRORS},
+        request=JobTaskClaimSerializer,
+        responses={200: JobClaimResultSerializer, 403: OpenApiResponse(description="Someone else's worker"), **ERRORS},
     )
     def post(self, request):
-        body = TaskClaimSerializer(data=request.data)
+        body = JobTaskClaimSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         task = services.task_claim(user=request.user, worker_id=body.validated_data["worker_id"])
-        return Response({"task": TaskSerializer(task).data if task is not None else None})
+        return Response({"task": JobTaskSerializer(task).data if task is not None else None})
 
 
 class TaskDetailView(APIView):
@@ -272,10 +301,10 @@ class TaskDetailView(APIView):
 
     # auth, task (visibility, job, worker, queue position)
     @extend_schema(
-        parameters=[ID_PARAM, PREFER_PARAM],
+        parameters=[ID_PARAM, PREFER_PARAM, PREFERENCE_APPLIED],
         responses={
             200: OpenApiResponse(
-                TaskSerializer,
+                JobTaskSerializer,
                 description="The task; with `Prefer: wait=N`, once its status changed or after N seconds.",
                 # drf-spectacular documents response headers through OpenApiParameter on the operation
             ),
@@ -283,24 +312,24 @@ class TaskDetailView(APIView):
         },
     )
     def get(self, request, pk: int):
-        return Response(TaskSerializer(selectors.task_get(user=request.user, pk=pk)).data)
+        return Response(JobTaskSerializer(selectors.task_get(user=request.user, pk=pk)).data)
 
     # auth, task, conditional UPDATE (claim: + worker, + worker serves job)
     @extend_schema(
         parameters=[ID_PARAM],
-        request=TaskStatusUpdateSerializer,
+        request=TASK_STATUS_UPDATE_BODY,
         responses={
-            200: TaskSerializer,
+            200: JobTaskSerializer,
             403: OpenApiResponse(description="Not the worker's owner"),
             409: OpenApiResponse(description="Transition not allowed or task lost"),
             **ERRORS,
         },
     )
     def patch(self, request, pk: int):
-        body = TaskStatusUpdateSerializer(data=request.data)
+        body = JobTaskStatusUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         task = services.task_status_change(user=request.user, task_id=pk, **body.validated_data)
-        return Response(TaskSerializer(task).data)
+        return Response(JobTaskSerializer(task).data)
 
 
 _task_detail_drf = TaskDetailView.as_view()
@@ -317,7 +346,7 @@ def _load_task(request, user, pk: int) -> tuple[int, dict, str | None]:
         task = selectors.task_get(user=user, pk=pk)
     except ApplicationError as error:
         return error.status_code, {"detail": error.message, "code": error.code, **error.extra}, None
-    return 200, dict(TaskSerializer(task).data), task.status
+    return 200, dict(JobTaskSerializer(task).data), task.status
 
 
 def _json(status_code: int, body: dict, wait: int | None) -> JsonResponse:
@@ -330,6 +359,24 @@ def _json(status_code: int, body: dict, wait: int | None) -> JsonResponse:
     return response
 
 
+async def _db_step(fn, *args):
+    """Run `fn` in the request's sync thread, then hand the connection back to the pool.
+
+    Like `apps.core.db.db_burst`, but thread-sensitive: the request's own sync thread (one
+    per request under ASGI), as DRF views use, so inside a test's transaction it sees the
+    test's rows. The connection is returned before the view waits.
+    """
+
+    def run():
+        try:
+            return fn(*args)
+        finally:
+            if not connection.in_atomic_block:
+                connection.close()
+
+    return await sync_to_async(run)()
+
+
 async def task_long_poll(request, pk: int):
     """GET a task; with `Prefer: wait=N`, wait on the task's channel group (never on the database)."""
     try:
@@ -337,11 +384,11 @@ async def task_long_poll(request, pk: int):
     except BadPreferWait as error:
         return error_response(400, error.message, error.code, **error.extra)
     if not wait:
-        code, body, _ = await db_burst(_load_task, request, None, pk)
+        code, body, _ = await _db_step(_load_task, request, None, pk)
         return _json(code, body, wait)
     # Subscribe before reading the task, so a change between the read and the wait is not missed.
     async with subscription(task_group(pk)) as task_events:
-        code, body, first_status = await db_burst(_load_task, request, None, pk)
+        code, body, first_status = await _db_step(_load_task, request, None, pk)
         if code != 200 or first_status in TERMINAL_STATUSES:
             return _json(code, body, wait)
         user = request._jobs_user
@@ -350,7 +397,7 @@ async def task_long_poll(request, pk: int):
         while (remaining := deadline - loop.time()) > 0:
             if await task_events.wait(remaining) is None:
                 break
-            code, body, current = await db_burst(_load_task, request, user, pk)
+            code, body, current = await _db_step(_load_task, request, user, pk)
             if code != 200 or current != first_status:
                 break
     return _json(code, body, wait)
