@@ -76,12 +76,17 @@ def make_team() -> Team:
     return Team(project=project, admin=admin, editor=editor, viewer=viewer, stranger=UserFactory())
 
 
-def bulk_tasks(project: Project, n: int, *, assignee: User | None = None, assigned_every: int = 0) -> None:
+def bulk_tasks(
+    project: Project, n: int, *, assignee: User | None = None, assigned_every: int = 0, only_todo: bool = False
+) -> None:
     """Insert `n` tasks into `project` in one INSERT ... SELECT generate_series, spread over its columns.
 
     Every task is assigned to `assignee` when `assigned_every` is 0, else one in `assigned_every`.
+    The derived status is not updated: with `only_todo` it stays right.
     """
     statuses = list(TaskStatus.objects.filter(project=project).order_by("rank").values_list("id", flat=True))
+    if only_todo:
+        statuses = [statuses[0]] * len(statuses)
     start = Project.objects.values_list("next_task_number", flat=True).get(pk=project.pk)
     assignee_id = assignee.pk if assignee else None
     every = max(assigned_every, 1)
@@ -93,7 +98,7 @@ def bulk_tasks(project: Project, n: int, *, assignee: User | None = None, assign
             SELECT %(project)s, %(prefix)s || (g + %(start)s), 'Task ' || g, '', (%(statuses)s::bigint[])[1 + g %% 5],
                 'story', 'medium', g * %(gap)s, 1, now(), now(), %(reporter)s,
                 CASE WHEN g %% %(every)s = 0 THEN %(assignee)s::bigint END,
-                CASE WHEN g %% 5 = 4 THEN now() END  -- the fifth column is Done
+                CASE WHEN g %% 5 = 4 AND NOT %(only_todo)s THEN now() END  -- the fifth column is Done
             FROM generate_series(0, %(n)s - 1) AS g
             """,
             {
@@ -106,6 +111,7 @@ def bulk_tasks(project: Project, n: int, *, assignee: User | None = None, assign
                 "assignee": assignee_id,
                 "every": every,
                 "n": n,
+                "only_todo": only_todo,
             },
         )
     Project.objects.filter(pk=project.pk).update(next_task_number=start + n)
