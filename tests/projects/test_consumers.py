@@ -1,0 +1,129 @@
+"""The live board on a real channels-redis layer: events arrive after commit, never after rollback."""
+
+import asyncio
+import threading
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+
+from apps.accounts.services import token_for_user
+from apps.projects import services
+from apps.projects.models import TaskStatus
+from config.asgi import application
+from tests.projects.factories import make_team
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+ORIGIN = [(b"origin", b"http://testserver")]
+
+
+async def connect(project_id: int, user) -> WebsocketCommunicator:
+    token = await database_sync_to_async(token_for_user)(user=user)
+    communicator = WebsocketCommunicator(application, f"/ws/projects/{project_id}/?token={token}", headers=ORIGIN)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def subscribed(project_id: int, user) -> WebsocketCommunicator:
+    communicator = await connect(project_id, user)
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "subscribed"
+    return communicator
+
+
+async def test_task_created_arrives_after_commit_and_not_before():
+    team = await database_sync_to_async(make_team)()
+    board = await subscribed(team.project.pk, team.viewer)
+    created, release = threading.Event(), threading.Event()
+
+    def create_and_hold_the_transaction():
+        with transaction.atomic():
+            services.task_create(project=team.project, reporter=team.editor, title="live")
+            created.set()
+            release.wait(10)
+
+    writer = asyncio.ensure_future(database_sync_to_async(create_and_hold_the_transaction)())
+    assert await asyncio.get_running_loop().run_in_executor(None, created.wait, 10)
+    assert await board.receive_nothing(timeout=0.5)  # written, not committed: nothing sent
+    release.set()
+    await writer
+    event = await board.receive_json_from(timeout=5)
+    assert event["type"] == "task.created"
+    assert event["data"]["task"]["title"] == "live"
+    assert event["data"]["task"]["key"] == f"{team.project.key}-1"
+    assert event["data"]["changed_by"]["id"] == team.editor.pk
+    await board.disconnect()
+
+
+async def test_nothing_is_sent_after_a_rollback():
+    team = await database_sync_to_async(make_team)()
+    board = await subscribed(team.project.pk, team.editor)
+
+    def create_then_fail():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.task_create(project=team.project, reporter=team.editor, title="doomed")
+            raise RuntimeError("the request failed after the write")
+
+    await database_sync_to_async(create_then_fail)()
+    assert await board.receive_nothing(timeout=1.0)
+    await board.disconnect()
+
+
+async def test_move_and_status_change_events():
+    team = await database_sync_to_async(make_team)()
+    board = await subscribed(team.project.pk, team.viewer)
+
+    def write():
+        task = services.task_create(project=team.project, reporter=team.editor, title="t", assignee_id=team.editor.pk)
+        issue = TaskStatus.objects.get(project=team.project, category="issue")
+        services.task_move(project=team.project, actor=team.editor, task_id=task.pk, status_id=issue.pk)
+        return task, issue
+
+    task, issue = await database_sync_to_async(write)()
+    received = [await board.receive_json_from(timeout=5) for _ in range(3)]
+    types = [event["type"] for event in received]
+    assert types == ["task.created", "project.status_changed", "task.moved"]
+    changed, moved = received[1]["data"], received[2]["data"]
+    assert changed["old_status"]["name"] == "Todo" and changed["new_status"]["name"] == "Issue"
+    assert moved["old_status"]["category"] == "todo" and moved["new_status"]["id"] == issue.pk
+    assert moved["task"]["id"] == task.pk and moved["task"]["status"]["id"] == issue.pk
+    await board.disconnect()
+
+
+async def test_member_and_delete_events():
+    team = await database_sync_to_async(make_team)()
+    board = await subscribed(team.project.pk, team.admin)
+
+    def write():
+        from tests.accounts.factories import UserFactory
+
+        newcomer = UserFactory()
+        services.member_add(project=team.project, user_id=newcomer.pk, role="editor")
+        services.member_remove(project=team.project, actor=team.admin, user_id=newcomer.pk)
+        task = services.task_create(project=team.project, reporter=team.admin, title="gone soon")
+        services.task_delete(project=team.project, actor=team.admin, task_id=task.pk)
+        return newcomer
+
+    newcomer = await database_sync_to_async(write)()
+    types = [(await board.receive_json_from(timeout=5)) for _ in range(4)]
+    assert [event["type"] for event in types] == ["member.added", "member.removed", "task.created", "task.deleted"]
+    assert types[0]["data"]["user"]["id"] == newcomer.pk
+    await board.disconnect()
+
+
+async def test_stranger_is_refused_and_viewer_accepted():
+    team = await database_sync_to_async(make_team)()
+    stranger = await connect(team.project.pk, team.stranger)
+    closed = await stranger.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4403}
+    viewer = await subscribed(team.project.pk, team.viewer)
+    await viewer.disconnect()
+
+
+async def test_anonymous_is_refused():
+    team = await database_sync_to_async(make_team)()
+    communicator = WebsocketCommunicator(application, f"/ws/projects/{team.project.pk}/", headers=ORIGIN)
+    await communicator.connect()
+    assert (await communicator.receive_output(timeout=5))["code"] == 4401
