@@ -106,12 +106,12 @@ class Job(models.Model):
         constraints = [models.UniqueConstraint(fields=["room", "category", "name"], name="jobs_job_unique_name")]
         # The unique constraint's index (room, category, name) serves the room's job list.
 
+    def __str__(self) -> str:
+        return self.full_name
+
     @property
     def full_name(self) -> str:
         return f"{self.room}:{self.category}:{self.name}"
-
-    def __str__(self) -> str:
-        return self.full_name
 
 
 class Worker(models.Model):
@@ -145,6 +145,9 @@ class WorkerJob(models.Model):
         constraints = [models.UniqueConstraint(fields=["worker", "job"], name="jobs_workerjob_unique")]
         # (worker, job) is covered by the unique index; this one finds a job's workers.
         indexes = [models.Index(fields=["job", "worker"], name="jobs_workerjob_job_idx")]
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} runs job {self.job_id}"
 
 
 class TaskQuerySet(models.QuerySet):
@@ -197,9 +200,9 @@ class Task(models.Model):
             models.Index(fields=["worker", "status"], name="jobs_task_worker_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"task {self.pk} ({self.status})"
+
     @property
     def job_name(self) -> str:
         return self.job.full_name
-
-    def __str__(self) -> str:
-        return f"task {self.pk} ({self.status})"

@@ -214,6 +214,20 @@ def tasks_attach_queue_positions(tasks: list[Task]) -> list[Task]:
     return tasks
 
 
+def task_claim_candidates(*, job_ids: list[int]) -> QuerySet[Task]:
+    """Pending tasks of these jobs, oldest first, row-locked skipping rows other claimers hold."""
+    # The job ids are literals, so for the usual one-job worker the planner walks the partial
+    # pending index in (created_at, id) order and stops at the first row it can lock.
+    job_filter = {"job_id": job_ids[0]} if len(job_ids) == 1 else {"job_id__in": job_ids}
+    return (
+        Task.objects.pending()
+        .filter(**job_filter)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("job")
+        .order_by("created_at", "id")
+    )
+
+
 def worker_owner_ids_for_job(*, job: Job) -> list[int]:
     """Users owning a worker that serves `job` (they receive `task.available`)."""
     return list(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from apps.jobs.selectors import (
     queue_positions_for_tasks,
     room_check_access,
     room_validate_name,
+    task_claim_candidates,
     task_get,
     worker_owner_ids_for_job,
 )
@@ -232,20 +233,6 @@ def task_submit(*, user: User, room: str, job: Job, payload: dict[str, Any]) -> 
     return task
 
 
-CLAIM_SQL = """
-UPDATE jobs_task SET status = 'claimed', worker_id = %(worker)s
-WHERE id = (
-    SELECT t.id FROM jobs_task t
-    WHERE t.status = 'pending'
-      AND t.job_id IN (SELECT l.job_id FROM jobs_workerjob l WHERE l.worker_id = %(worker)s)
-    ORDER BY t.created_at, t.id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
-) AND status = 'pending'
-RETURNING id
-"""
-
-
 @transaction.atomic
 def task_claim(*, user: User, worker_id: int) -> Task | None:
     """Claim the oldest pending task of the worker's jobs, exactly once under any concurrency."""
@@ -253,14 +240,20 @@ def task_claim(*, user: User, worker_id: int) -> Task | None:
     # so the sweeper skips a worker that is claiming right now.
     if not Worker.objects.filter(pk=worker_id, user=user).update(last_heartbeat=timezone.now()):
         _owned_worker(user=user, worker_id=worker_id)  # raises 404 or 403
-    with connection.cursor() as cursor:
-        # SKIP LOCKED: concurrent claimers never wait on, nor take, the same row.
-        cursor.execute(CLAIM_SQL, {"worker": worker_id})
-        row = cursor.fetchone()
-    if row is None:
+    job_ids = list(WorkerJob.objects.filter(worker_id=worker_id).values_list("job_id", flat=True))
+    if not job_ids:
         return None
-    task = Task.objects.select_related("job").get(pk=row[0])
-    task.queue_position = None
+    # FOR UPDATE SKIP LOCKED: concurrent claimers never wait on, nor take, the same row.
+    task = task_claim_candidates(job_ids=job_ids).first()
+    if task is None:
+        return None
+    # Conditional as well: the row lock makes it certain on PostgreSQL; on SQLite (no row
+    # locks, IMMEDIATE transactions) it is what keeps the claim exactly-once.
+    if not Task.objects.filter(pk=task.pk, status=TaskStatus.PENDING).update(
+        status=TaskStatus.CLAIMED, worker_id=worker_id
+    ):
+        return None
+    task.status, task.worker_id, task.queue_position = TaskStatus.CLAIMED, worker_id, None
     events.task_status_changed(task)
     return task
 

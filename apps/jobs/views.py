@@ -283,7 +283,7 @@ class JobTaskListView(_TaskPageMixin, generics.GenericAPIView):
 class TaskClaimView(APIView):
     """Claim the oldest pending task among the worker's jobs, or `{"task": null}`."""
 
-    # auth, worker heartbeat (ownership), claim UPDATE … RETURNING, task with its job
+    # auth, worker heartbeat (ownership), job ids, oldest pending task FOR UPDATE SKIP LOCKED, conditional UPDATE
     @extend_schema(
         request=JobTaskClaimSerializer,
         responses={200: JobClaimResultSerializer, 403: OpenApiResponse(description="Someone else's worker"), **ERRORS},
