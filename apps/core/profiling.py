@@ -165,11 +165,22 @@ class SampledSilkMiddleware:
             return self.__acall__(request)
         request._brisk_silk_sampled = self._sample(request)
         if request._brisk_silk_sampled:
-            return self.silk(request)
+            return self._through_silk(request)
         return self.get_response(request)
+
+    def _through_silk(self, request):
+        from silk.collector import DataCollector
+
+        try:
+            return self.silk(request)
+        finally:
+            # silk keeps the request in a thread-local collector after it is done; left
+            # there, it would record (and EXPLAIN) the queries of the next, unsampled
+            # request that runs on this thread.
+            DataCollector().clear()
 
     async def __acall__(self, request):
         request._brisk_silk_sampled = self._sample(request)
         if request._brisk_silk_sampled:
-            return await sync_to_async(self.silk)(request)
+            return await sync_to_async(self._through_silk)(request)
         return await self.get_response(request)

@@ -46,3 +46,15 @@ def test_long_polls_are_never_recorded(client_for, user, settings):
 
 def test_recorded_requests_are_bounded():
     assert 0 < django_settings.SILKY_MAX_RECORDED_REQUESTS <= 10_000
+
+
+def test_a_sampled_request_leaves_nothing_behind_for_the_next_one(
+    client_for, user, settings, django_assert_num_queries
+):
+    client = client_for(user)
+    settings.SILK_SAMPLE_PERCENT = 100
+    client.get("/api/auth/me/")
+    settings.SILK_SAMPLE_PERCENT = 0
+    # the token lookup only: silk must not go on recording (and EXPLAINing) on this thread
+    with django_assert_num_queries(1):
+        client.get("/api/auth/me/")
