@@ -57,7 +57,8 @@ bench-check: install
 
 ## worker: Celery worker with beat (periodic sweeps) against Redis
 worker: install
-	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(VENV)/bin/celery -A config worker --beat --loglevel INFO --concurrency 2
+	mkdir -p var
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(VENV)/bin/celery -A config worker --beat --schedule var/celerybeat-schedule --loglevel INFO --concurrency 2
 
 lint: install
 	$(VENV)/bin/ruff check .
