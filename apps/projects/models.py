@@ -111,7 +111,8 @@ class Task(models.Model):
         HIGH = "high", "High"
         HIGHEST = "highest", "Highest"
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    # covered by the composite indexes that lead with it (Meta.indexes): no index of its own
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks", db_index=False)
     key = models.CharField(max_length=24)
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True, default="")
@@ -121,7 +122,12 @@ class Task(models.Model):
     story_points = models.PositiveSmallIntegerField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tasks"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tasks",
+        db_index=False,  # covered by (assignee, archived_at)
     )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reported_tasks"
@@ -172,7 +178,8 @@ class ProjectMember(models.Model):
 
     WRITERS = (Role.ADMIN, Role.EDITOR)
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
+    # covered by the unique (project, user) index
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -83,9 +83,9 @@ def project_for_member(*, user, project_id: int, task_filters: dict | None = Non
     return project
 
 
-def compute_counts_many(project_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Live task counts per category for many projects: one grouped query with conditional aggregates."""
-    rows = (
+def counts_queryset(project_ids: list[int]) -> QuerySet:
+    """One grouped query with conditional aggregates: `COUNT(*) FILTER (WHERE category = ...)` per category."""
+    return (
         Task.objects.filter(project_id__in=project_ids, archived_at__isnull=True)
         .order_by()
         .values("project_id")
@@ -94,6 +94,11 @@ def compute_counts_many(project_ids: list[int]) -> dict[int, dict[str, int]]:
             **{key: Count("id", filter=Q(status__category=key)) for key in COUNT_KEYS},
         )
     )
+
+
+def compute_counts_many(project_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Live task counts per category for many projects, zeros for projects without tasks."""
+    rows = counts_queryset(project_ids)
     counts = {project_id: empty_counts() for project_id in project_ids}
     for row in rows:
         counts[row.pop("project_id")] = row

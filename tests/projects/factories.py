@@ -42,7 +42,9 @@ def status_of(project: Project, category: str) -> TaskStatus:
     return TaskStatus.objects.filter(project=project, category=category).order_by("rank").first()
 
 
-def make_task(project: Project, *, reporter: User | None = None, category: str = "todo", assignee=None, **kwargs) -> Task:
+def make_task(
+    project: Project, *, reporter: User | None = None, category: str = "todo", assignee=None, **kwargs
+) -> Task:
     reporter = reporter or project.created_by
     if assignee is None and category != TaskStatus.Category.TODO:
         assignee = reporter
@@ -96,7 +98,7 @@ def bulk_tasks(
             INSERT INTO projects_task (project_id, key, title, description, status_id, task_type, priority,
                 rank, row_version, created_at, updated_at, reporter_id, assignee_id, completed_at)
             SELECT %(project)s, %(prefix)s || (g + %(start)s), 'Task ' || g, '', (%(statuses)s::bigint[])[1 + g %% 5],
-                'story', 'medium', g * %(gap)s, 1, now(), now(), %(reporter)s,
+                'story', 'medium', g::bigint * %(gap)s, 1, now(), now(), %(reporter)s,
                 CASE WHEN g %% %(every)s = 0 THEN %(assignee)s::bigint END,
                 CASE WHEN g %% 5 = 4 AND NOT %(only_todo)s THEN now() END  -- the fifth column is Done
             FROM generate_series(0, %(n)s - 1) AS g
