@@ -10,7 +10,7 @@ DEMO_ROOM = "demo"
 
 
 def seed_demo(*, users, stdout) -> None:
-    alice, bob, carol, admin = users["alice"], users["bob"], users["carol"], users["admin"]
+    alice, bob, admin = users["alice"], users["bob"], users["admin"]
     room, _ = Room.objects.get_or_create(name=DEMO_ROOM, defaults={"created_by": alice})
     for member in (alice, bob):
         RoomMember.objects.get_or_create(room=room, user=member)
@@ -63,4 +63,3 @@ def seed_demo(*, users, stdout) -> None:
         f"jobs: room {DEMO_ROOM!r} (members alice, bob; carol is a stranger), bob's worker {worker.pk} "
         f"serves {', '.join(job.full_name for job in jobs)}; {admin.username} manages @global jobs."
     )
-    del carol
