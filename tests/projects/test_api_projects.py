@@ -127,14 +127,19 @@ def test_project_detail_patch_and_archive(client_for):
     assert client_for(team.admin).get("/api/projects/").json()["total"] == 0
 
 
-def test_stats_counts_and_derived_status(client_for):
+def test_stats_counts_and_derived_status(client_for, django_capture_on_commit_callbacks):
     team = make_team()
     client = client_for(team.viewer)
     url = f"/api/projects/{team.project.pk}/stats/"
     empty = client.get(url).json()
     assert empty == {"total": 0, "todo": 0, "active": 0, "review": 0, "issue": 0, "done": 0, "derived_status": "Todo"}
-    done = make_task(team.project, category="done")
-    assert client.get(url).json()["derived_status"] == "Todo"  # on_commit never runs inside this test's transaction
+    with django_capture_on_commit_callbacks(execute=True):  # the bump runs on commit
+        make_task(team.project, category="done")
+    assert client.get(url).json() == {**empty, "total": 1, "done": 1, "derived_status": "Done"}
+    with django_capture_on_commit_callbacks(execute=True):
+        make_task(team.project, category="review", assignee=team.editor)
+    stats = client.get(url).json()
+    assert (stats["total"], stats["review"], stats["derived_status"]) == (2, 1, "In Progress")
 
 
 def test_stats_budget(client_for, django_assert_num_queries):
