@@ -1,0 +1,210 @@
+"""Job-queue scenarios: room task list, submit, claim+complete, and long-poll wake-up latency."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bench.harness import Request, Sample, Scenario, headers_for, queries_from
+
+ROOM = "bench"
+LONGPOLL_OPS = 30
+
+
+def seed(scale: int) -> dict:
+    from django.db import connection
+    from django.utils import timezone
+
+    from apps.accounts.models import User
+    from apps.accounts.services import token_for_user
+    from apps.jobs.models import Job, JobCategory, Room, RoomMember, Task, TaskStatus, Worker, WorkerJob
+
+    member = User.objects.create_user(username="bench-jobs-member", password="bench-jobs-password")  # noqa: S106
+    owner = User.objects.create_user(username="bench-jobs-worker", password="bench-jobs-password")  # noqa: S106
+    room = Room.objects.create(name=ROOM, created_by=member)
+    RoomMember.objects.bulk_create([RoomMember(room=room, user=member), RoomMember(room=room, user=owner)])
+    rotate = Job.objects.create(room=ROOM, category=JobCategory.MODIFIERS, name="rotate", schema={"type": "object"})
+    work = Job.objects.create(room=ROOM, category=JobCategory.ANALYSIS, name="work", schema={"type": "object"})
+    others = Job.objects.bulk_create(
+        [Job(room=f"room{i}", category=JobCategory.MODIFIERS, name="rotate", schema={}) for i in range(20)]
+    )
+    now = timezone.now()
+    runner = Worker.objects.create(user=owner, last_heartbeat=now)  # claims `work` tasks
+    rotator = Worker.objects.create(user=owner, last_heartbeat=now)  # serves `rotate` (hears task.available)
+    WorkerJob.objects.bulk_create([WorkerJob(worker=runner, job=work), WorkerJob(worker=rotator, job=rotate)])
+
+    history = 10_000 * scale
+    queue = 2_000 * scale
+    with connection.cursor() as cursor:
+        # history: one task in five in the bench room, one in ten pending, over 20 other rooms
+        cursor.execute(
+            """
+            INSERT INTO jobs_task (job_id, room, created_by_id, payload, status, created_at, error)
+            SELECT CASE WHEN i %% 5 = 0 THEN %(rotate)s ELSE %(first_other)s + (i %% 20) END,
+                   CASE WHEN i %% 5 = 0 THEN %(room)s ELSE 'room' || (i %% 20) END,
+                   %(user)s, jsonb_build_object('angle', i %% 360),
+                   CASE WHEN i %% 10 = 0 THEN 'pending' ELSE 'completed' END,
+                   now() - make_interval(secs => %(history)s - i + %(queue)s), ''
+            FROM generate_series(1, %(history)s) AS i
+            """,
+            {
+                "rotate": rotate.pk,
+                "first_other": others[0].pk,
+                "room": ROOM,
+                "user": member.pk,
+                "history": history,
+                "queue": queue,
+            },
+        )
+        # the queue the claim scenarios drain, oldest first
+        cursor.execute(
+            """
+            INSERT INTO jobs_task (job_id, room, created_by_id, payload, status, created_at, error)
+            SELECT %(work)s, %(room)s, %(user)s, jsonb_build_object('n', i), 'pending',
+                   now() - make_interval(secs => %(queue)s - i), ''
+            FROM generate_series(1, %(queue)s) AS i
+            """,
+            {"work": work.pk, "room": ROOM, "user": member.pk, "queue": queue},
+        )
+        cursor.execute("ANALYZE jobs_task")
+    assert [job.pk for job in others] == list(range(others[0].pk, others[0].pk + 20))
+    sample = Task.objects.filter(job=rotate, status=TaskStatus.PENDING).order_by("-id").values_list("id", flat=True)
+    return {
+        "member_token": token_for_user(user=member),
+        "owner_token": token_for_user(user=owner),
+        "worker_id": runner.pk,
+        "task_id": sample.first(),
+        "rotate": rotate.full_name,
+    }
+
+
+async def _claim(client, state) -> tuple[dict | None, Sample]:
+    request = Request(
+        "POST", "/api/jobs/tasks/claim/", token=state["owner_token"], json={"worker_id": state["worker_id"]}
+    )
+    started = time.perf_counter()
+    response = await client.post(request.path, json=request.json, headers=headers_for(request))
+    sample = Sample(
+        ms=(time.perf_counter() - started) * 1000, status=response.status_code, queries=queries_from(response)
+    )
+    task = response.json().get("task") if response.status_code == 200 else None
+    return task, sample
+
+
+async def _patch(client, state, task_id: int, status: str):
+    request = Request("PATCH", f"/api/jobs/tasks/{task_id}/", token=state["owner_token"], json={"status": status})
+    return await client.patch(request.path, json=request.json, headers=headers_for(request))
+
+
+async def claim_and_complete(state: dict, client, base_url: str, n: int) -> list[Sample]:
+    """One operation = claim + PATCH running + PATCH completed, by 4 concurrent workers' loops.
+
+    Each sample is the whole operation; its queries are the most any of its three requests ran.
+    """
+    samples: list[Sample] = []
+    counter = iter(range(n))
+    deadline = time.monotonic() + 25
+
+    async def loop() -> None:
+        for _ in counter:
+            if time.monotonic() > deadline:
+                return
+            started = time.perf_counter()
+            task, claim = await _claim(client, state)
+            statuses, queries = [claim.status], [claim.queries or 0]
+            if task is None:
+                statuses.append(599)  # the queue ran dry: the seed is too small for n
+            else:
+                for status in ("running", "completed"):
+                    response = await _patch(client, state, task["id"], status)
+                    statuses.append(response.status_code)
+                    queries.append(queries_from(response) or 0)
+            samples.append(
+                Sample(ms=(time.perf_counter() - started) * 1000, status=max(statuses), queries=max(queries))
+            )
+
+    await asyncio.gather(*(loop() for _ in range(4)))
+    return samples
+
+
+async def longpoll_wakeup(state: dict, client, base_url: str, n: int) -> list[Sample]:
+    """From the PATCH that moves a task to the waiting poller's response (`Prefer: wait=30`)."""
+    samples: list[Sample] = []
+    deadline = time.monotonic() + 25
+    for _ in range(min(n, LONGPOLL_OPS)):
+        if time.monotonic() > deadline:
+            break
+        task, _ = await _claim(client, state)
+        if task is None:
+            samples.append(Sample(ms=0.0, status=599))
+            break
+        poll_request = Request(
+            "GET", f"/api/jobs/tasks/{task['id']}/", token=state["member_token"], headers={"Prefer": "wait=30"}
+        )
+        answered: dict[str, float] = {}
+
+        async def poll(request=poll_request, answered=answered):
+            response = await client.get(request.path, headers=headers_for(request))
+            answered["at"] = time.perf_counter()
+            return response
+
+        poller = asyncio.create_task(poll())
+        await asyncio.sleep(0.15)  # let the poller subscribe (not measured)
+        patched_at = time.perf_counter()
+        patch = await _patch(client, state, task["id"], "running")
+        response = await asyncio.wait_for(poller, 35)
+        woken = response.status_code == 200 and response.json().get("status") == "running"
+        status = response.status_code if woken and patch.status_code == 200 else 598
+        samples.append(Sample(ms=(answered["at"] - patched_at) * 1000, status=status, queries=queries_from(response)))
+        await _patch(client, state, task["id"], "completed")
+    return samples
+
+
+SCENARIOS = [
+    # auth token, room access, count, page (job joined), queue positions (one ROW_NUMBER query)
+    Scenario(
+        name="jobs.room_tasks.list",
+        method="GET",
+        budget=5,
+        request=lambda s, i: Request("GET", f"/api/jobs/rooms/{ROOM}/tasks/?limit=50", token=s["member_token"]),
+    ),
+    # auth token, room access, job, count, page, queue positions
+    Scenario(
+        name="jobs.job_tasks.pending",
+        method="GET",
+        budget=6,
+        request=lambda s, i: Request(
+            "GET", f"/api/jobs/rooms/{ROOM}/jobs/{s['rotate']}/tasks/?status=pending&limit=50", token=s["member_token"]
+        ),
+    ),
+    # auth token, room access, count, page, worker links
+    Scenario(
+        name="jobs.room_jobs.list",
+        method="GET",
+        budget=5,
+        request=lambda s, i: Request("GET", f"/api/jobs/rooms/{ROOM}/jobs/", token=s["member_token"]),
+    ),
+    # auth token, task (visibility, job, worker, queue position in one query)
+    Scenario(
+        name="jobs.task.get",
+        method="GET",
+        budget=2,
+        request=lambda s, i: Request("GET", f"/api/jobs/tasks/{s['task_id']}/", token=s["member_token"]),
+    ),
+    # auth token, room access, job, insert, queue position, owners of the job's workers
+    Scenario(
+        name="jobs.task.submit",
+        method="POST",
+        budget=6,
+        request=lambda s, i: Request(
+            "POST",
+            f"/api/jobs/rooms/{ROOM}/jobs/{s['rotate']}/tasks/",
+            token=s["member_token"],
+            json={"payload": {"i": i}},
+        ),
+    ),
+    # claim: auth, heartbeat, job ids, FOR UPDATE SKIP LOCKED, UPDATE; each PATCH: auth, task, UPDATE
+    Scenario(name="jobs.task.claim_complete", method="POST", budget=5, custom=claim_and_complete),
+    # auth + task, then one task read per event received (no database access while waiting)
+    Scenario(name="jobs.task.longpoll_wakeup", method="GET", budget=None, custom=longpoll_wakeup),
+]
