@@ -74,9 +74,27 @@ class JobClaimResultSerializer(serializers.Serializer):
 # --- input ----------------------------------------------------------------
 
 
+def _contains_nul(value) -> bool:
+    # Iterative: the parser already bounds the depth, and PostgreSQL's jsonb refuses \u0000.
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def _object_only(value):
     if not isinstance(value, dict):
         raise serializers.ValidationError("Must be a JSON object.")
+    if _contains_nul(value):
+        raise serializers.ValidationError("Strings must not contain NUL characters (\\u0000).")
     return value
 
 

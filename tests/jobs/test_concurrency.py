@@ -11,7 +11,8 @@ from apps.jobs.services import task_claim
 from tests.accounts.factories import UserFactory
 from tests.jobs.factories import JobFactory, WorkerFactory, WorkerJobFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# PostgreSQL: the in-memory SQLite test database cannot be shared by threads (table locks, no busy wait).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.postgres]
 
 THREADS = 8
 TASKS = 500
