@@ -47,7 +47,8 @@ PREFER_PARAM = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="`wait=N` (seconds, capped at 60): answer as soon as the task's status changes, "
-    "or after N seconds with the unchanged task. No database connection is held while waiting.",
+    "or after N seconds with the unchanged task. A finished task (completed, failed, cancelled) "
+    "answers at once. No database connection is held while waiting. Malformed: 400.",
 )
 PREFERENCE_APPLIED = OpenApiParameter(
     "Preference-Applied",

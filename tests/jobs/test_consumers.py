@@ -105,3 +105,26 @@ async def test_a_bad_room_name_is_refused():
     socket = await connect("bad:room", cast["tokens"]["member"])
     assert (await socket.receive_output(timeout=5))["code"] == 4403
     await socket.disconnect()
+
+
+async def test_a_disconnected_worker_fails_its_task_and_invalidates_the_job_list():
+    cast = await make_cast()
+    task = await sync_to_async(services.task_submit, thread_sensitive=False)(
+        user=cast["member"], room="lab", job=cast["job"], payload={}
+    )
+    await sync_to_async(services.task_claim, thread_sensitive=False)(user=cast["owner"], worker_id=cast["worker"].pk)
+    socket = await connect("lab", cast["tokens"]["member"])
+    await socket.receive_json_from()
+
+    await sync_to_async(services.worker_delete, thread_sensitive=False)(user=cast["owner"], worker_id=cast["worker"].pk)
+
+    first = await socket.receive_json_from(timeout=5)
+    second = await socket.receive_json_from(timeout=5)
+    assert first["type"] == "task.status"
+    assert (first["data"]["id"], first["data"]["status"], first["data"]["error"]) == (
+        task.pk,
+        "failed",
+        "Worker disconnected",
+    )
+    assert second == {"type": "jobs.invalidate", "data": {"room": "lab", "full_name": "lab:modifiers:rotate"}}
+    await socket.disconnect()
