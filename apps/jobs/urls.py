@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from apps.jobs import views
+from apps.jobs import longpoll, views
 
 
 class JobsIdConverter:
@@ -30,5 +30,5 @@ urlpatterns = [
     path("workers/", views.WorkerListCreateView.as_view(), name="workers"),
     path("workers/<jobs_id:pk>/", views.WorkerDetailView.as_view(), name="worker"),
     path("tasks/claim/", views.TaskClaimView.as_view(), name="task-claim"),
-    path("tasks/<jobs_id:pk>/", views.task_detail, name="task"),
+    path("tasks/<jobs_id:pk>/", longpoll.task_detail, name="task"),
 ]

@@ -1,0 +1,108 @@
+"""`GET tasks/{id}/` as an async view: the long-poll that holds no database connection while it waits.
+
+The route `tasks/<id>/` points at `task_detail`: GET is served here on the event loop
+(short database steps, then a wait on the task's channel group); PATCH and every other
+method go to the DRF `TaskDetailView`, with its authentication, permissions and serializers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from apps.core.exceptions import ApplicationError
+
+# A sync twin of `apps.core.longpoll.authenticate`, run inside the same database step as the read.
+from apps.core.longpoll import BadPreferWait, _authenticate_sync, error_response, parse_prefer_wait, subscription
+from apps.jobs import selectors
+from apps.jobs.events import task_group
+from apps.jobs.models import TERMINAL_STATUSES
+from apps.jobs.serializers import JobTaskSerializer
+from apps.jobs.views import TaskDetailView
+
+_task_detail_drf = TaskDetailView.as_view()
+
+
+def _load_task(request, user, pk: int) -> tuple[int, dict, str | None]:
+    """(http status, body, task status) for one task, authenticating first when `user` is None."""
+    if user is None:
+        user = _authenticate_sync(request)
+        if user is None:
+            return 401, {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}, None
+        request._jobs_user = user
+    try:
+        task = selectors.task_get(user=user, pk=pk)
+    except ApplicationError as error:
+        return error.status_code, {"detail": error.message, "code": error.code, **error.extra}, None
+    return 200, dict(JobTaskSerializer(task).data), task.status
+
+
+def _json(status_code: int, body: dict, wait: int | None) -> JsonResponse:
+    response = JsonResponse(body, status=status_code)
+    if status_code == 401:
+        response["WWW-Authenticate"] = "Token"
+    if wait is not None:
+        response["Preference-Applied"] = f"wait={wait}"
+    response["Vary"] = "Prefer, Authorization, Cookie"
+    return response
+
+
+async def _db_step(fn, *args):
+    """Run `fn` in the request's sync thread, then hand the connection back to the pool.
+
+    Like `apps.core.db.db_burst`, but thread-sensitive: the request's own sync thread (one
+    per request under ASGI), as DRF views use, so inside a test's transaction it sees the
+    test's rows. The connection is returned before the view waits.
+    """
+
+    def run():
+        try:
+            return fn(*args)
+        finally:
+            if not connection.in_atomic_block:
+                connection.close()
+
+    return await sync_to_async(run)()
+
+
+async def task_long_poll(request, pk: int):
+    """GET a task; with `Prefer: wait=N`, wait on the task's channel group (never on the database)."""
+    try:
+        wait, _clamped = parse_prefer_wait(request.headers.get("Prefer"))
+    except BadPreferWait as error:
+        return error_response(400, error.message, error.code, **error.extra)
+    if not wait:
+        code, body, _ = await _db_step(_load_task, request, None, pk)
+        return _json(code, body, wait)
+    # Subscribe before reading the task, so a change between the read and the wait is not missed.
+    async with subscription(task_group(pk)) as task_events:
+        code, body, first_status = await _db_step(_load_task, request, None, pk)
+        if code != 200 or first_status in TERMINAL_STATUSES:
+            return _json(code, body, wait)
+        user = request._jobs_user
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while (remaining := deadline - loop.time()) > 0:
+            if await task_events.wait(remaining) is None:
+                break
+            code, body, current = await _db_step(_load_task, request, user, pk)
+            if code != 200 or current != first_status:
+                break
+    return _json(code, body, wait)
+
+
+@csrf_exempt
+async def task_detail(request, pk: int):
+    """`tasks/{id}/`: GET is the connection-free long-poll; every other method goes through DRF."""
+    if request.method == "GET":
+        return await task_long_poll(request, pk)
+    return await sync_to_async(_task_detail_drf)(request, pk=pk)
+
+
+# drf-spectacular documents `task_detail` from the DRF view it dispatches to.
+task_detail.cls = TaskDetailView
+task_detail.initkwargs = {}
