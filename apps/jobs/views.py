@@ -306,7 +306,7 @@ class TaskDetailView(APIView):
     def get(self, request, pk: int):
         return Response(JobTaskSerializer(selectors.task_get(user=request.user, pk=pk)).data)
 
-    # auth, task, conditional UPDATE (claim: + worker, + worker serves job)
+    # auth, task (visibility, job, worker), conditional UPDATE (claim by PATCH: + worker, + worker serves job)
     @extend_schema(
         parameters=[ID_PARAM],
         request=TASK_STATUS_UPDATE_BODY,
