@@ -45,7 +45,7 @@ class WorkerJobInline(admin.TabularInline):
 class JobAdmin(admin.ModelAdmin):
     list_display = ("full_name", "category", "deleted", "created_at")
     list_filter = ("category", "deleted", RoomNameFilter)
-    search_fields = ("room", "name")
+    search_fields = ("=room", "name")  # exact room: the index, not a scan
     inlines = (WorkerJobInline,)
     show_full_result_count = False
 
@@ -66,7 +66,7 @@ class TaskAdmin(admin.ModelAdmin):
     list_filter = ("status", RoomNameFilter)
     list_select_related = ("job", "created_by", "worker")
     raw_id_fields = ("job", "created_by", "worker")
-    search_fields = ("room",)
+    search_fields = ("=room",)  # exact: served by the room indexes
     date_hierarchy = None
     show_full_result_count = False
     ordering = ("-created_at",)

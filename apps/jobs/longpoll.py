@@ -8,6 +8,7 @@ method go to the DRF `TaskDetailView`, with its authentication, permissions and 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from asgiref.sync import sync_to_async
 from django.db import connection
@@ -23,6 +24,8 @@ from apps.jobs.events import task_group
 from apps.jobs.models import TERMINAL_STATUSES
 from apps.jobs.serializers import JobTaskSerializer
 from apps.jobs.views import TaskDetailView
+
+logger = logging.getLogger("brisk.jobs.longpoll")
 
 _task_detail_drf = TaskDetailView.as_view()
 
@@ -78,21 +81,41 @@ async def task_long_poll(request, pk: int):
     if not wait:
         code, body, _ = await _db_step(_load_task, request, None, pk)
         return _json(code, body, wait)
-    # Subscribe before reading the task, so a change between the read and the wait is not missed.
-    async with subscription(task_group(pk)) as task_events:
-        code, body, first_status = await _db_step(_load_task, request, None, pk)
-        if code != 200 or first_status in TERMINAL_STATUSES:
-            return _json(code, body, wait)
-        user = request._jobs_user
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        while (remaining := deadline - loop.time()) > 0:
-            if await task_events.wait(remaining) is None:
-                break
-            code, body, current = await _db_step(_load_task, request, user, pk)
-            if code != 200 or current != first_status:
-                break
+    task_events = subscription(task_group(pk))
+    try:
+        # Subscribe before reading the task, so a change between the read and the wait is not missed.
+        await task_events.__aenter__()
+    except Exception as error:  # the channel layer is down: answer at once rather than fail
+        logger.warning("long-poll cannot subscribe, answering without waiting: %s", error.__class__.__name__)
+        code, body, _ = await _db_step(_load_task, request, None, pk)
+        return _json(code, body, None)  # no Preference-Applied: the wait was not honoured
+    try:
+        code, body = await _wait_for_change(request, pk, wait, task_events)
+    finally:
+        await task_events.__aexit__(None, None, None)
     return _json(code, body, wait)
+
+
+async def _wait_for_change(request, pk: int, wait: int, task_events) -> tuple[int, dict]:
+    code, body, first_status = await _db_step(_load_task, request, None, pk)
+    if code != 200 or first_status in TERMINAL_STATUSES:
+        return code, body  # nothing to wait for
+    user = request._jobs_user
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while (remaining := deadline - loop.time()) > 0:
+        try:
+            event = await task_events.wait(remaining)
+        except Exception as error:  # the layer went away mid-wait: answer with what we have
+            logger.warning("long-poll wait failed: %s", error.__class__.__name__)
+            break
+        if event is None:
+            break
+        # Any event on the group means "look again"; only a status change ends the wait.
+        code, body, current = await _db_step(_load_task, request, user, pk)
+        if code != 200 or current != first_status:
+            break
+    return code, body
 
 
 @csrf_exempt

@@ -156,3 +156,18 @@ async def test_the_long_poll_refuses_strangers_and_anonymous():
     anonymous = await AsyncClient().get(f"/api/jobs/tasks/{state['task_id']}/", headers={"Prefer": "wait=5"})
     assert anonymous.status_code == 401
     assert await sync_to_async(_group_size)(task_group(state["task_id"])) == 0  # unsubscribed on the way out
+
+
+@pytest.mark.django_db
+def test_without_a_channel_layer_the_long_poll_answers_at_once(cast, client_for, settings):
+    from channels.layers import channel_layers
+
+    task = TaskFactory(job=cast.job, room="lab", worker=cast.worker, status=TaskStatus.CLAIMED)
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+    }
+    channel_layers.backends.pop("default", None)  # the next request builds a layer on the dead address
+    response = client_for(cast.member).get(f"/api/jobs/tasks/{task.pk}/", HTTP_PREFER="wait=30")
+    assert response.status_code == 200
+    assert response.json()["status"] == "claimed"
+    assert "Preference-Applied" not in response  # the wait was not honoured, and says so
