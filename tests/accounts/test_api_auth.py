@@ -69,3 +69,12 @@ def test_me_query_budget(client_for, django_assert_num_queries):
     # token with its user (one join)
     with django_assert_num_queries(1):
         assert client.get("/api/auth/me/").status_code == 200
+
+
+def test_token_query_budget(api_client, django_assert_num_queries):
+    user = UserFactory()
+    body = {"username": user.username, "password": PASSWORD}
+    api_client.post("/api/auth/token/", body, format="json")
+    # the user by username, the existing token
+    with django_assert_num_queries(2):
+        assert api_client.post("/api/auth/token/", body, format="json").status_code == 200
