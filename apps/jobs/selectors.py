@@ -188,7 +188,7 @@ QUEUE_POSITIONS_SQL = """
 SELECT ranked.id, ranked.position FROM (
     SELECT t.id, ROW_NUMBER() OVER (PARTITION BY t.job_id ORDER BY t.created_at, t.id) AS position
     FROM jobs_task t
-    WHERE t.status = 'pending' AND t.job_id IN ({jobs})
+    WHERE t.status = 'pending' AND t.job_id IN ({jobs}) AND t.created_at <= %s
 ) ranked
 WHERE ranked.id IN ({tasks})
 """
@@ -203,7 +203,8 @@ def queue_positions_for_tasks(tasks: Iterable[Task]) -> dict[int, int]:
     task_ids = [task.id for task in pending]
     sql = QUEUE_POSITIONS_SQL.format(jobs=", ".join(["%s"] * len(job_ids)), tasks=", ".join(["%s"] * len(task_ids)))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*job_ids, *task_ids])
+        # Later tasks cannot change a rank: the window stops at the page's newest pending task.
+        cursor.execute(sql, [*job_ids, max(task.created_at for task in pending), *task_ids])
         return dict(cursor.fetchall())
 
 

@@ -86,6 +86,7 @@ def test_queue_positions_read_the_pending_index(many_tasks):
     job = many_tasks["jobs"][3]
     ids = list(Task.objects.filter(job=job, status=TaskStatus.PENDING).values_list("id", flat=True)[:50])
     sql = QUEUE_POSITIONS_SQL.format(jobs="%s", tasks=", ".join(["%s"] * len(ids)))
-    plan = explain_sql(sql, [job.pk, *ids])
+    newest = Task.objects.filter(pk__in=ids).order_by("-created_at").values_list("created_at", flat=True)[0]
+    plan = explain_sql(sql, [job.pk, newest, *ids])
     assert "jobs_task_pending_idx" in plan, plan
     assert "Seq Scan on jobs_task" not in plan, plan
