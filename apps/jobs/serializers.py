@@ -11,6 +11,34 @@ from apps.jobs.models import JOB_NAME_PATTERN, JobCategory, TaskStatus
 MAX_ID = 2**63 - 1
 
 
+# A pattern, not an enum: drf-spectacular hoists every enum into a component named after the
+# field, and another app's `category` would collide with this one (a W001 that fails
+# `check --deploy`). settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] would be the
+# cleaner fix; it lives outside this app.
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^(" + "|".join(JobCategory.values) + ")$",
+        "description": "One of: " + ", ".join(JobCategory.values) + ".",
+    }
+)
+class JobCategoryField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=JobCategory.choices, **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^(" + "|".join(TaskStatus.values) + ")$",
+        "description": "One of: " + ", ".join(TaskStatus.values) + ".",
+    }
+)
+class TaskStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=kwargs.pop("choices", TaskStatus.choices), **kwargs)
+
+
 # --- output ---------------------------------------------------------------
 
 
@@ -30,7 +58,7 @@ class JobWorkerListItemSerializer(JobWorkerSerializer):
 
 class JobListItemSerializer(serializers.Serializer):
     full_name = serializers.CharField(read_only=True)
-    category = serializers.ChoiceField(choices=JobCategory.choices, read_only=True)
+    category = JobCategoryField(read_only=True)
     name = serializers.CharField(read_only=True)
     worker_ids = serializers.SerializerMethodField()
 
@@ -50,7 +78,7 @@ class JobTaskEventSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     job_name = serializers.CharField(read_only=True)
     room = serializers.CharField(read_only=True)
-    status = serializers.ChoiceField(choices=TaskStatus.choices, read_only=True)
+    status = TaskStatusField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     started_at = serializers.DateTimeField(read_only=True, allow_null=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -103,7 +131,7 @@ class JobRoomMemberAddSerializer(serializers.Serializer):
 
 
 class JobRegisterSerializer(serializers.Serializer):
-    category = serializers.ChoiceField(choices=JobCategory.choices)
+    category = JobCategoryField()
     name = serializers.CharField(
         max_length=100,
         validators=[
@@ -134,4 +162,4 @@ class JobTaskStatusUpdateSerializer(serializers.Serializer):
 
 
 class JobTaskListFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
+    status = TaskStatusField(required=False)
