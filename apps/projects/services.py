@@ -122,6 +122,12 @@ def _recount(project: Project) -> None:
     bump(STATS_CACHE_NAME, project.pk)
 
 
+@transaction.atomic
+def project_recount(*, project_id: int) -> None:
+    """Recompute the derived status and invalidate the counts (after bulk loads or admin edits)."""
+    _recount(_lock_project(project_id))
+
+
 # --- projects ---------------------------------------------------------------------------
 
 
@@ -635,6 +641,7 @@ def tasks_archive_done(*, now: datetime.datetime | None = None, older_than_days:
 __all__ = [
     "COUNT_KEYS",
     "project_archive",
+    "project_recount",
     "project_create",
     "project_update",
     "member_add",

@@ -1,0 +1,228 @@
+"""Project-tracker scenarios.
+
+- task create with 0 and with 200 WebSockets on the project's board: the broadcast is
+  scheduled after commit and sent off the request path, so the two should match;
+- task list (50 a page) in a project of N tasks and one of 10N (N = 1000 x scale), so
+  the ratio shows how the page cost grows with the project;
+- stats cold (the cached counts invalidated before every request) and warm;
+- the projects list (a page of 50 projects with their counts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bench.harness import Request, Sample, Scenario, headers_for, queries_from
+
+SOCKETS = 200
+PROJECTS_IN_LIST = 60
+CONCURRENCY = 4
+TIME_LIMIT_SECONDS = 25
+
+
+def _bulk_tasks(project, n: int, user_id: int) -> None:
+    """`n` tasks over the five columns, all assigned, in one INSERT ... SELECT generate_series."""
+    from django.db import connection
+
+    from apps.projects.models import RANK_GAP, Project, TaskStatus
+
+    statuses = list(TaskStatus.objects.filter(project=project).order_by("rank").values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO projects_task (project_id, key, title, description, status_id, task_type, priority,
+                rank, row_version, created_at, updated_at, reporter_id, assignee_id, completed_at)
+            SELECT %(project)s, %(prefix)s || g, 'Bench task ' || g, 'A description of task ' || g,
+                (%(statuses)s::bigint[])[1 + g %% 5], 'story', 'medium', g::bigint * %(gap)s, 1,
+                now(), now(), %(user)s, %(user)s, CASE WHEN g %% 5 = 4 THEN now() END
+            FROM generate_series(1, %(n)s) AS g
+            """,
+            {
+                "project": project.pk,
+                "prefix": f"{project.key}-",
+                "statuses": statuses,
+                "gap": RANK_GAP,
+                "user": user_id,
+                "n": n,
+            },
+        )
+    Project.objects.filter(pk=project.pk).update(next_task_number=n + 1)
+
+
+def seed(scale: int) -> dict:
+    from django.db import connection
+
+    from apps.accounts.models import User
+    from apps.accounts.services import token_for_user
+    from apps.projects import services
+
+    owner = User.objects.create_user(username="bench-projects", password="bench-projects-password")  # noqa: S106
+    n = 1_000 * scale
+
+    def project(key: str, tasks: int):
+        created = services.project_create(user=owner, key=key, name=f"Bench {key}")
+        if tasks:
+            _bulk_tasks(created, tasks, owner.pk)
+            services.project_recount(project_id=created.pk)
+        return created
+
+    quiet = project("BQUIET", 100)  # creates with no socket on the board
+    loud = project("BLOUD", 100)  # creates with SOCKETS sockets on the board
+    small = project("BLISTN", n)
+    large = project("BLISTTENN", 10 * n)
+    for i in range(PROJECTS_IN_LIST - 4):
+        project("BP" + "".join(chr(65 + int(d)) for d in f"{i:03d}"), 10)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE projects_task")
+    return {
+        "token": token_for_user(user=owner),
+        "user_id": owner.pk,
+        "quiet": quiet.pk,
+        "loud": loud.pk,
+        "list_n": small.pk,
+        "list_10n": large.pk,
+        "tasks_n": n,
+    }
+
+
+def _create(project_key: str):
+    def request(state: dict, i: int) -> Request:
+        body = {"title": f"Bench create {i}", "assignee_id": state["user_id"], "priority": "high"}
+        return Request("POST", f"/api/projects/{state[project_key]}/tasks/", token=state["token"], json=body)
+
+    return request
+
+
+async def _timed(client, request: Request) -> Sample:
+    started = time.perf_counter()
+    response = await client.request(request.method, request.path, json=request.json, headers=headers_for(request))
+    ms = (time.perf_counter() - started) * 1000
+    return Sample(ms=ms, status=response.status_code, queries=queries_from(response))
+
+
+async def _run_concurrently(client, make_request, n: int, deadline: float) -> list[Sample]:
+    samples: list[Sample] = []
+    counter = iter(range(n))
+
+    async def worker() -> None:
+        for i in counter:
+            if time.monotonic() > deadline:
+                return
+            samples.append(await _timed(client, make_request(i)))
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return samples
+
+
+async def _hold_sockets(url: str, count: int, ready, stop, received) -> None:
+    from websockets.asyncio.client import connect
+
+    async def open_socket():
+        socket = await connect(url, origin="http://127.0.0.1", open_timeout=10, max_size=2**16)
+        await asyncio.wait_for(socket.recv(), 10)  # "subscribed": the socket is in the group
+        return socket
+
+    async def drain(socket) -> None:
+        try:
+            async for _ in socket:
+                with received.get_lock():
+                    received.value += 1
+        except Exception:  # noqa: S110 - closed at the end of the scenario
+            pass
+
+    sockets = []
+    try:
+        for start in range(0, count, 25):  # in batches: a connection storm is not what is measured
+            sockets += await asyncio.gather(*(open_socket() for _ in range(min(25, count - start))))
+        drainers = [asyncio.create_task(drain(socket)) for socket in sockets]
+        ready.set()
+        await asyncio.to_thread(stop.wait, TIME_LIMIT_SECONDS + 10)
+        await asyncio.sleep(0)
+    finally:
+        await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+    for drainer in drainers:
+        drainer.cancel()
+
+
+def _socket_process(url: str, count: int, ready, stop, received) -> None:
+    asyncio.run(_hold_sockets(url, count, ready, stop, received))
+
+
+async def create_with_sockets(state: dict, client, base_url: str, n: int) -> list[Sample]:
+    """Task POSTs while SOCKETS clients watch the board (same load shape as the 0-socket scenario).
+
+    The sockets live in a child process, so reading 200 copies of every event does not
+    delay this process's timing of the POSTs.
+    """
+    import multiprocessing
+
+    deadline = time.monotonic() + TIME_LIMIT_SECONDS
+    url = base_url.replace("http://", "ws://", 1) + f"/ws/projects/{state['loud']}/?token={state['token']}"
+    context = multiprocessing.get_context("spawn")
+    ready, stop, received = context.Event(), context.Event(), context.Value("i", 0)
+    holder = context.Process(target=_socket_process, args=(url, SOCKETS, ready, stop, received), daemon=True)
+    holder.start()
+    try:
+        if not await asyncio.to_thread(ready.wait, 20):
+            raise RuntimeError(f"{SOCKETS} sockets did not connect in time")
+        make_request = _create("loud")
+        for i in range(5):  # warm up like the plain scenarios
+            await _timed(client, make_request(state, n + i))
+        samples = await _run_concurrently(client, lambda i: make_request(state, i), n, deadline)
+        await asyncio.sleep(1.0)  # let the last events arrive before counting
+        expected = SOCKETS * (len(samples) + 5)
+        print(f"  projects: {SOCKETS} sockets received {received.value} of {expected} task.created events", flush=True)
+    finally:
+        stop.set()
+        await asyncio.to_thread(holder.join, 15)
+        if holder.is_alive():
+            holder.terminate()
+    return samples
+
+
+async def stats_cold(state: dict, client, base_url: str, n: int) -> list[Sample]:
+    """GET stats with the project's cached counts invalidated (version bumped) before each request."""
+    from apps.core.caching import bump_now
+    from apps.projects.selectors import STATS_CACHE_NAME
+
+    deadline = time.monotonic() + TIME_LIMIT_SECONDS
+    samples = []
+    request = Request("GET", f"/api/projects/{state['list_10n']}/stats/", token=state["token"])
+    for _ in range(n):
+        if time.monotonic() > deadline:
+            break
+        await asyncio.to_thread(bump_now, STATS_CACHE_NAME, state["list_10n"])
+        samples.append(await _timed(client, request))
+    return samples
+
+
+def _list(project_key: str):
+    return lambda s, i: Request("GET", f"/api/projects/{s[project_key]}/tasks/?limit=50", token=s["token"])
+
+
+SCENARIOS = [
+    # auth token, project with role, UPDATE next_task_number RETURNING, board (counts, last ranks),
+    # assignee membership, INSERT, and the derived status only when it changes
+    Scenario(name="projects.task.create.0_sockets", method="POST", budget=7, request=_create("quiet")),
+    Scenario(name=f"projects.task.create.{SOCKETS}_sockets", method="POST", budget=7, custom=create_with_sockets),
+    # auth token, project with role + filtered COUNT, page (joins, subtask counts)
+    Scenario(name="projects.task.list.n_tasks", method="GET", budget=3, request=_list("list_n")),
+    Scenario(name="projects.task.list.10n_tasks", method="GET", budget=3, request=_list("list_10n")),
+    # auth token, project with role, conditional-aggregate counts (every request misses the cache)
+    Scenario(name="projects.stats.cold", method="GET", budget=3, custom=stats_cold),
+    # auth token, project with role (counts from the cache)
+    Scenario(
+        name="projects.stats.warm",
+        method="GET",
+        budget=2,
+        request=lambda s, i: Request("GET", f"/api/projects/{s['list_10n']}/stats/", token=s["token"]),
+    ),
+    # auth token, count, page (role, derived status), one grouped count for the cache misses
+    Scenario(
+        name="projects.list",
+        method="GET",
+        budget=4,
+        request=lambda s, i: Request("GET", "/api/projects/", token=s["token"]),
+    ),
+]
