@@ -67,6 +67,5 @@ class TaskAdmin(admin.ModelAdmin):
     list_select_related = ("job", "created_by", "worker")
     raw_id_fields = ("job", "created_by", "worker")
     search_fields = ("=room",)  # exact: served by the room indexes
-    date_hierarchy = None
     show_full_result_count = False
     ordering = ("-created_at",)
