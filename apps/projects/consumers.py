@@ -124,6 +124,8 @@ class ProjectConsumer(BriskConsumer):
     """Forwards task.*, project.status_changed and member.* events of one project to members."""
 
     group: str | None = None
+    sender: asyncio.Task | None = None
+    too_slow = False
     # No channel of its own: every event reaches the socket through its process's hub,
     # so the socket needs no layer receive loop (an alias that names no layer gives None).
     channel_layer_alias = "projects.board-sockets-have-no-channel"
@@ -148,18 +150,28 @@ class ProjectConsumer(BriskConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_SIZE)
-        self.sender = asyncio.create_task(self._send_outbox())
         self.group = groups[0]
-        # through the outbox, so "subscribed" goes out before any event of the board
+        # "subscribed" goes first into the outbox, and the outbox is sent only once the
+        # socket is on the board: a client that read "subscribed" misses no later event.
         self.enqueue(json.dumps({"type": "subscribed", "data": {"groups": groups}}))
         await board_hub().join(self.group, self)
+        self.sender = asyncio.create_task(self._send_outbox())
 
     def enqueue(self, text: str) -> None:
+        if self.too_slow:
+            return
         try:
             self.outbox.put_nowait(text)
         except asyncio.QueueFull:
             logger.warning("closing a board socket that fell %s events behind", OUTBOX_SIZE)
-            asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_SLOW))
+            self.too_slow = True
+            asyncio.get_running_loop().create_task(self._close_too_slow())
+
+    async def _close_too_slow(self) -> None:
+        await board_hub().leave(self.group, self)
+        self.group = None
+        self.sender.cancel()
+        await self.close(code=CLOSE_TOO_SLOW)
 
     async def _send_outbox(self) -> None:
         while True:
@@ -169,5 +181,7 @@ class ProjectConsumer(BriskConsumer):
     async def disconnect(self, code) -> None:
         if self.group is not None:
             await board_hub().leave(self.group, self)
+            self.group = None
+        if self.sender is not None:
             self.sender.cancel()
         await super().disconnect(code)

@@ -179,3 +179,5 @@ async def test_a_socket_that_falls_behind_is_closed(monkeypatch):
         if outputs[-1]["type"] == "websocket.close":
             break
     assert outputs[-1] == {"type": "websocket.close", "code": consumers.CLOSE_TOO_SLOW}
+    assert f"projects.project.{team.project.pk}" not in consumers.board_hub().boards  # off the board at once
+    await board.disconnect()
