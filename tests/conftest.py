@@ -25,9 +25,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _no_silk_sampling(settings):
-    """silk records (and queries) only in the tests that turn sampling on; budgets stay exact."""
+def _test_settings(settings):
+    """silk records (and queries) only in the tests that turn sampling on, so budgets stay
+    exact; passwords hash fast, so factories can make fifty users in a blink."""
     settings.SILK_SAMPLE_PERCENT = 0
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
