@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
 from bench.harness import Request, Sample, Scenario, headers_for, queries_from
@@ -115,19 +116,20 @@ async def _run_concurrently(client, make_request, n: int, deadline: float) -> li
     return samples
 
 
-async def _hold_sockets(url: str, count: int, ready, stop, received) -> None:
+async def _hold_sockets(url: str, count: int, ready, stop, received, compression: str | None) -> None:
     from websockets.asyncio.client import connect
 
     async def open_socket():
-        socket = await connect(url, origin="http://127.0.0.1", open_timeout=10, max_size=2**16)
+        socket = await connect(url, origin="http://127.0.0.1", open_timeout=10, max_size=2**16, compression=compression)
         await asyncio.wait_for(socket.recv(), 10)  # "subscribed": the socket is in the group
         return socket
+
+    counted = [0]
 
     async def drain(socket) -> None:
         try:
             async for _ in socket:
-                with received.get_lock():
-                    received.value += 1
+                counted[0] += 1
         except Exception:  # noqa: S110 - closed at the end of the scenario
             pass
 
@@ -138,22 +140,25 @@ async def _hold_sockets(url: str, count: int, ready, stop, received) -> None:
         drainers = [asyncio.create_task(drain(socket)) for socket in sockets]
         ready.set()
         await asyncio.to_thread(stop.wait, TIME_LIMIT_SECONDS + 10)
-        await asyncio.sleep(0)
+        received.value = counted[0]
     finally:
         await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
     for drainer in drainers:
         drainer.cancel()
 
 
-def _socket_process(url: str, count: int, ready, stop, received) -> None:
-    asyncio.run(_hold_sockets(url, count, ready, stop, received))
+def _socket_process(url: str, count: int, ready, stop, received, compression: str | None) -> None:
+    asyncio.run(_hold_sockets(url, count, ready, stop, received, compression))
 
 
-async def create_with_sockets(state: dict, client, base_url: str, n: int) -> list[Sample]:
+async def create_with_sockets(
+    state: dict, client, base_url: str, n: int, *, compression: str | None = "deflate"
+) -> list[Sample]:
     """Task POSTs while SOCKETS clients watch the board (same load shape as the 0-socket scenario).
 
     The sockets live in a child process, so reading 200 copies of every event does not
-    delay this process's timing of the POSTs.
+    delay this process's timing of the POSTs. By default they negotiate permessage-deflate
+    as browsers do, so the server compresses every copy; the `_plain` variant does not.
     """
     import multiprocessing
 
@@ -161,7 +166,8 @@ async def create_with_sockets(state: dict, client, base_url: str, n: int) -> lis
     url = base_url.replace("http://", "ws://", 1) + f"/ws/projects/{state['loud']}/?token={state['token']}"
     context = multiprocessing.get_context("spawn")
     ready, stop, received = context.Event(), context.Event(), context.Value("i", 0)
-    holder = context.Process(target=_socket_process, args=(url, SOCKETS, ready, stop, received), daemon=True)
+    args = (url, SOCKETS, ready, stop, received, compression)
+    holder = context.Process(target=_socket_process, args=args, daemon=True)
     holder.start()
     try:
         if not await asyncio.to_thread(ready.wait, 20):
@@ -171,13 +177,13 @@ async def create_with_sockets(state: dict, client, base_url: str, n: int) -> lis
             await _timed(client, make_request(state, n + i))
         samples = await _run_concurrently(client, lambda i: make_request(state, i), n, deadline)
         await asyncio.sleep(1.0)  # let the last events arrive before counting
-        expected = SOCKETS * (len(samples) + 5)
-        print(f"  projects: {SOCKETS} sockets received {received.value} of {expected} task.created events", flush=True)
     finally:
         stop.set()
         await asyncio.to_thread(holder.join, 15)
         if holder.is_alive():
             holder.terminate()
+    expected = SOCKETS * (len(samples) + 5)
+    print(f"  projects: {SOCKETS} sockets received {received.value} of {expected} task.created events", flush=True)
     return samples
 
 
@@ -206,6 +212,12 @@ SCENARIOS = [
     # assignee membership, INSERT, and the derived status only when it changes
     Scenario(name="projects.task.create.0_sockets", method="POST", budget=7, request=_create("quiet")),
     Scenario(name=f"projects.task.create.{SOCKETS}_sockets", method="POST", budget=7, custom=create_with_sockets),
+    Scenario(
+        name=f"projects.task.create.{SOCKETS}_sockets_plain",
+        method="POST",
+        budget=7,
+        custom=functools.partial(create_with_sockets, compression=None),
+    ),
     # auth token, project with role + filtered COUNT, page (joins, subtask counts)
     Scenario(name="projects.task.list.n_tasks", method="GET", budget=3, request=_list("list_n")),
     Scenario(name="projects.task.list.10n_tasks", method="GET", budget=3, request=_list("list_10n")),
