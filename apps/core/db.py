@@ -74,10 +74,13 @@ def retry_on_contention(func: F | None = None, *, attempts: int = 5, base: float
 
 
 async def db_burst(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run `fn` on a worker thread, then hand its connection back to the pool.
+    """Run `fn` on the request's sync thread, then hand its connection back to the pool.
 
     For async views that wait (long-poll): the database is touched in short
-    bursts and no connection stays checked out while the view waits.
+    bursts and no connection stays checked out while the view waits. Thread-
+    sensitive like every sync part of a Django request (under ASGI each request
+    has its own sync thread, idle while the view awaits), so a test's
+    transaction and the request see the same rows.
     """
 
     def run():
@@ -87,4 +90,4 @@ async def db_burst(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             if not connection.in_atomic_block:
                 connection.close()
 
-    return await sync_to_async(run, thread_sensitive=False)()
+    return await sync_to_async(run)()

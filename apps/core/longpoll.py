@@ -95,7 +95,7 @@ def parse_prefer_wait(header: str | None) -> tuple[int | None, bool]:
     return value, False
 
 
-def _authenticate_sync(request):
+def authenticate_sync(request):
     """The caller by DRF token or session, as DRF views see them; None when anonymous."""
     from rest_framework.authentication import SessionAuthentication, TokenAuthentication
     from rest_framework.exceptions import AuthenticationFailed
@@ -116,7 +116,7 @@ async def authenticate(request):
     """Authenticate an async view's request in one short database burst."""
     from apps.core.db import db_burst
 
-    return await db_burst(_authenticate_sync, request)
+    return await db_burst(authenticate_sync, request)
 
 
 def error_response(status: int, detail: str, code: str, **extra: Any):

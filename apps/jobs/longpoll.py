@@ -11,14 +11,14 @@ import asyncio
 import logging
 
 from asgiref.sync import sync_to_async
-from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.core.db import db_burst
 from apps.core.exceptions import ApplicationError
 
-# A sync twin of `apps.core.longpoll.authenticate`, run inside the same database step as the read.
-from apps.core.longpoll import BadPreferWait, _authenticate_sync, error_response, parse_prefer_wait, subscription
+# The sync twin of `apps.core.longpoll.authenticate`, run inside the same database burst as the read.
+from apps.core.longpoll import BadPreferWait, authenticate_sync, error_response, parse_prefer_wait, subscription
 from apps.jobs import selectors
 from apps.jobs.events import task_group
 from apps.jobs.models import TERMINAL_STATUSES
@@ -33,7 +33,7 @@ _task_detail_drf = TaskDetailView.as_view()
 def _load_task(request, user, pk: int) -> tuple[int, dict, str | None]:
     """(http status, body, task status) for one task, authenticating first when `user` is None."""
     if user is None:
-        user = _authenticate_sync(request)
+        user = authenticate_sync(request)
         if user is None:
             return 401, {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}, None
         request._jobs_user = user
@@ -54,24 +54,6 @@ def _json(status_code: int, body: dict, wait: int | None) -> JsonResponse:
     return response
 
 
-async def _db_step(fn, *args):
-    """Run `fn` in the request's sync thread, then hand the connection back to the pool.
-
-    Like `apps.core.db.db_burst`, but thread-sensitive: the request's own sync thread (one
-    per request under ASGI), as DRF views use, so inside a test's transaction it sees the
-    test's rows. The connection is returned before the view waits.
-    """
-
-    def run():
-        try:
-            return fn(*args)
-        finally:
-            if not connection.in_atomic_block:
-                connection.close()
-
-    return await sync_to_async(run)()
-
-
 async def task_long_poll(request, pk: int):
     """GET a task; with `Prefer: wait=N`, wait on the task's channel group (never on the database)."""
     try:
@@ -79,7 +61,7 @@ async def task_long_poll(request, pk: int):
     except BadPreferWait as error:
         return error_response(400, error.message, error.code, **error.extra)
     if not wait:
-        code, body, _ = await _db_step(_load_task, request, None, pk)
+        code, body, _ = await db_burst(_load_task, request, None, pk)
         return _json(code, body, wait)
     task_events = subscription(task_group(pk))
     try:
@@ -87,7 +69,7 @@ async def task_long_poll(request, pk: int):
         await task_events.__aenter__()
     except Exception as error:  # the channel layer is down: answer at once rather than fail
         logger.warning("long-poll cannot subscribe, answering without waiting: %s", error.__class__.__name__)
-        code, body, _ = await _db_step(_load_task, request, None, pk)
+        code, body, _ = await db_burst(_load_task, request, None, pk)
         return _json(code, body, None)  # no Preference-Applied: the wait was not honoured
     try:
         code, body = await _wait_for_change(request, pk, wait, task_events)
@@ -97,7 +79,7 @@ async def task_long_poll(request, pk: int):
 
 
 async def _wait_for_change(request, pk: int, wait: int, task_events) -> tuple[int, dict]:
-    code, body, first_status = await _db_step(_load_task, request, None, pk)
+    code, body, first_status = await db_burst(_load_task, request, None, pk)
     if code != 200 or first_status in TERMINAL_STATUSES:
         return code, body  # nothing to wait for
     user = request._jobs_user
@@ -112,7 +94,7 @@ async def _wait_for_change(request, pk: int, wait: int, task_events) -> tuple[in
         if event is None:
             break
         # Any event on the group means "look again"; only a status change ends the wait.
-        code, body, current = await _db_step(_load_task, request, user, pk)
+        code, body, current = await db_burst(_load_task, request, user, pk)
         if code != 200 or current != first_status:
             break
     return code, body
