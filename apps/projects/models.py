@@ -26,7 +26,7 @@ class ProjectQuerySet(models.QuerySet):
 
     def with_role(self, user) -> ProjectQuerySet:
         """Annotate `my_role`, the user's role in each project (one indexed subquery per row)."""
-        role = ProjectMember.objects.filter(project=models.OuterRef("pk"), user=user).values("role")[:1]
+        role = ProjectMember.objects.filter(project=models.OuterRef("pk"), user=user).order_by().values("role")[:1]
         return self.annotate(my_role=models.Subquery(role))
 
 

@@ -120,6 +120,23 @@ def project_counts_many(*, project_ids: list[int]) -> dict[int, dict[str, int]]:
     return cached_aggregates_many(STATS_CACHE_NAME, project_ids, compute_counts_many, STATS_TTL_SECONDS)
 
 
+def live_task_total_if_cached(*, project_id: int) -> int | None:
+    """The project's live task count when its cached counts are live, else None (nothing is computed).
+
+    The default task list (live tasks, no filter) pages through exactly `total`, so on a
+    warm cache it needs no COUNT over the project, which at 100k tasks costs more than the page.
+    """
+    peek = cached_aggregates_many(STATS_CACHE_NAME, [project_id], lambda scopes: {}, STATS_TTL_SECONDS)
+    counts = peek.get(project_id)
+    return None if counts is None else counts["total"]
+
+
+def is_default_task_filter(filters: dict) -> bool:
+    return filters.get("archived") is False and not any(
+        filters.get(name) for name in ("status", "assignee", "unassigned", "priority", "q")
+    )
+
+
 def project_stats(*, project_id: int) -> dict[str, Any]:
     return stats_from_counts(project_counts(project_id=project_id))
 

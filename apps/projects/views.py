@@ -206,12 +206,19 @@ class TaskListView(ProjectScopedView):
     @extend_schema(parameters=[TaskFilterSerializer], responses=TaskSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         """Queries: token, project with role and the filtered COUNT, page (status, assignee,
-        reporter joined; subtask counts as a subquery). The page is skipped past the end."""
+        reporter joined; subtask counts as a subquery). The page is skipped past the end.
+
+        The unfiltered list takes its total from the cached counts when they are live, and
+        then runs no COUNT at all (still three queries: the project lookup stays).
+        """
         params = TaskFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         filters = params.to_filters()
-        project = self.get_project(task_filters=filters)
-        self.known_total = project.task_total
+        total = None
+        if selectors.is_default_task_filter(filters):
+            total = selectors.live_task_total_if_cached(project_id=self.kwargs["project_id"])
+        project = self.get_project(task_filters=filters if total is None else None)
+        self.known_total = project.task_total if total is None else total
         page = self.paginate_queryset(selectors.task_list(project=project, filters=filters))
         return self.get_paginated_response(TaskSerializer(page, many=True).data)
 

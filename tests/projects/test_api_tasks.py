@@ -2,7 +2,9 @@ import datetime
 
 import pytest
 
+from apps.core.caching import bump_now
 from apps.projects.models import Task, TaskStatus
+from apps.projects.selectors import STATS_CACHE_NAME
 from tests.accounts.factories import UserFactory
 from tests.projects.budget import statements
 from tests.projects.factories import add_member, bulk_tasks, make_project, make_task, make_team, status_of
@@ -192,6 +194,26 @@ def test_list_filters(client_for):
     assert "description" not in page["items"][0]
 
 
+def test_default_task_list_takes_its_total_from_live_cached_counts(client_for, django_capture_on_commit_callbacks):
+    team = make_team()
+    client = client_for(team.viewer)
+    for _ in range(3):
+        make_task(team.project)
+    url = tasks_url(team.project)
+    sql, cold = statements(lambda: client.get(url))
+    assert cold.json()["total"] == 3 and len(sql) == 3
+    assert "COUNT(" in sql[1]  # no cached counts yet: the project lookup counts
+    client.get(f"/api/projects/{team.project.pk}/stats/")  # warms the counts
+    sql, warm = statements(lambda: client.get(url))
+    assert warm.json()["total"] == 3 and len(sql) == 3
+    assert "COUNT(" not in sql[1]  # the project lookup no longer counts the project's tasks
+    with django_capture_on_commit_callbacks(execute=True):  # the create bumps the counts on commit
+        make_task(team.project)
+    assert client.get(url).json()["total"] == 4
+    sql, filtered = statements(lambda: client.get(url + "?priority=high"))
+    assert filtered.json()["total"] == 0 and "COUNT(" in sql[1]  # a filtered list always counts
+
+
 def test_task_list_query_budget(client_for):
     team = make_team()
     client = client_for(team.viewer)
@@ -202,6 +224,21 @@ def test_task_list_query_budget(client_for):
         add_rows=lambda n: bulk_tasks(team.project, n, assignee=team.editor),
         budget=3,
         expect_items=page_size,
+    )
+
+
+def test_task_list_query_budget_with_cached_total(client_for):
+    team = make_team()
+    client = client_for(team.viewer)
+
+    def add_rows(n):
+        bulk_tasks(team.project, n, assignee=team.editor)
+        bump_now(STATS_CACHE_NAME, team.project.pk)  # what the services do on commit
+        client.get(f"/api/projects/{team.project.pk}/stats/")
+
+    # auth token; project with role (the total comes from the cached counts); page
+    assert_query_budget(
+        request=lambda: client.get(tasks_url(team.project)), add_rows=add_rows, budget=3, expect_items=page_size
     )
 
 
