@@ -11,11 +11,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.exceptions import ForbiddenError
+from apps.core.exceptions import ForbiddenError, NotFoundError
 from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination, parse_limit
 from apps.projects import selectors, services
 from apps.projects.models import Project, ProjectMember
 from apps.projects.serializers import (
+    MAX_ID,
     MemberAddSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
@@ -76,6 +77,12 @@ def require_admin(project: Project) -> None:
 
 class ProjectScopedView(generics.GenericAPIView):
     """Every URL under /api/projects/{id}/ starts from the caller's projects: strangers get 404."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # an id no row can have (past bigint) is a 404, not a database overflow
+        if any(isinstance(value, int) and value > MAX_ID for value in self.kwargs.values()):
+            raise NotFoundError("Not found.", code="not_found")
 
     def get_project(self, **kwargs) -> Project:
         return selectors.project_for_member(user=self.request.user, project_id=self.kwargs["project_id"], **kwargs)

@@ -214,6 +214,7 @@ def test_default_task_list_takes_its_total_from_live_cached_counts(client_for, d
     assert filtered.json()["total"] == 0 and "COUNT(" in sql[1]  # a filtered list always counts
 
 
+@pytest.mark.postgres  # bulk_tasks inserts with generate_series
 def test_task_list_query_budget(client_for):
     team = make_team()
     client = client_for(team.viewer)
@@ -227,6 +228,7 @@ def test_task_list_query_budget(client_for):
     )
 
 
+@pytest.mark.postgres  # bulk_tasks inserts with generate_series
 def test_task_list_query_budget_with_cached_total(client_for):
     team = make_team()
     client = client_for(team.viewer)
@@ -242,6 +244,7 @@ def test_task_list_query_budget_with_cached_total(client_for):
     )
 
 
+@pytest.mark.postgres  # bulk_tasks inserts with generate_series
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("existing", [1, 50])
 def test_create_task_query_budget(client_for, existing):

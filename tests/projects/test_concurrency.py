@@ -9,7 +9,7 @@ from apps.projects import selectors, services
 from apps.projects.models import Project, Task, TaskStatus
 from tests.projects.factories import make_team
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 6
 PER_THREAD = 8
