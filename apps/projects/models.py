@@ -156,6 +156,13 @@ class Task(models.Model):
             models.Index(fields=("assignee", "archived_at"), name="projects_task_assignee_arch"),
             # a column in board order: the list's ORDER BY and a move's neighbours
             models.Index(fields=("project", "status", "rank"), name="projects_task_column_rank"),
+            # "does this column hold a live task": the derived status's EXISTS per column, which
+            # must not wade through a column's archived tasks
+            models.Index(
+                fields=("project", "status"),
+                name="projects_task_live_column",
+                condition=Q(archived_at__isnull=True),
+            ),
             # the archive sweep reads only live, completed tasks
             models.Index(
                 fields=("completed_at",),

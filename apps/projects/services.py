@@ -3,7 +3,10 @@
 Every write that changes a project's live task counts takes the project's row lock
 first (task creation takes it with the `next_task_number` UPDATE it needs anyway).
 Count-changing writes of one project therefore run one after another, and each
-recomputes the derived status from counts that include every earlier commit.
+recomputes the derived status from the project's columns as every earlier commit left
+them. The derived status needs only which categories hold live tasks (one indexed
+EXISTS per column), never a count over the project: a write costs the same at 100
+tasks and at 100k. The counts themselves are the cached aggregate of selectors.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -65,34 +68,38 @@ def _lock_project(project_id: int) -> Project:
     return project
 
 
+def _live_in_column() -> Exists:
+    # one probe of the partial live-column index per status, whatever the project's size:
+    # the derived status depends on which categories have live tasks, not on how many
+    return Exists(
+        Task.objects.filter(project_id=OuterRef("project_id"), status=OuterRef("pk"), archived_at__isnull=True)
+    )
+
+
 def _columns(project_id: int) -> list[TaskStatus]:
-    """The project's statuses, each with `live_count`, its number of live tasks."""
-    live = (
-        Task.objects.filter(project_id=project_id, status=OuterRef("pk"), archived_at__isnull=True)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
+    """The project's statuses, each with `has_live`: whether any live task is in it."""
     return list(
-        TaskStatus.objects.filter(project_id=project_id)
-        .annotate(live_count=Subquery(live, output_field=IntegerField()))
-        .order_by("rank", "id")
+        TaskStatus.objects.filter(project_id=project_id).annotate(has_live=_live_in_column()).order_by("rank", "id")
     )
 
 
-def _counts_from_columns(columns: list[TaskStatus]) -> dict[str, int]:
-    counts = empty_counts()
+def _presence(columns: list[TaskStatus]) -> dict[str, int]:
+    """1 for each category with a live task, 0 otherwise; `total` counts the categories present.
+
+    The derived-status rules ask only "any task at all, any in issue, any active or in
+    review, all done", which presence answers exactly as counts would.
+    """
+    presence = empty_counts()
     for column in columns:
-        n = column.live_count or 0
-        counts[column.category] += n
-        counts["total"] += n
-    return counts
+        if column.has_live and not presence[column.category]:
+            presence[column.category] = 1
+            presence["total"] += 1
+    return presence
 
 
-def _store_derived_status(*, project_id: int, current_id: int | None, columns: list[TaskStatus], counts) -> None:
+def _store_derived_status(*, project_id: int, current_id: int | None, columns: list[TaskStatus], presence) -> None:
     """Store the derived status when it changed, and only then announce it after commit."""
-    category = derived_category(counts)
+    category = derived_category(presence)
     target = next((column for column in columns if column.category == category), None)
     if target is None or target.pk == current_id:
         return
@@ -105,7 +112,6 @@ def _store_derived_status(*, project_id: int, current_id: int | None, columns: l
             "project_id": project_id,
             "old_status": None if old is None else _status_brief(old),
             "new_status": _status_brief(target),
-            "counts": counts,
         },
     )
 
@@ -117,7 +123,7 @@ def _recount(project: Project) -> None:
         project_id=project.pk,
         current_id=project.derived_status_id,
         columns=columns,
-        counts=_counts_from_columns(columns),
+        presence=_presence(columns),
     )
     bump(STATS_CACHE_NAME, project.pk)
 
@@ -305,17 +311,15 @@ def _take_task_number(project_id: int) -> tuple[int, int | None]:
 
 
 def _board_for_create(project_id: int, parent_id: int | None) -> list[TaskStatus]:
-    """One query: every column with its live count and its last rank, plus whether the parent is valid.
+    """One query: every column with whether it holds live tasks and its last rank, plus the parent check.
 
     The parent check rides along as the same EXISTS on each of the five rows, which
     costs nothing and saves a round trip on the hottest write.
     """
-    column = Task.objects.filter(project_id=project_id, status=OuterRef("pk"), archived_at__isnull=True)
-    live = column.order_by().values("status").annotate(n=Count("*")).values("n")
-    tail = column.order_by("-rank").values("rank")[:1]
+    tail = Task.objects.filter(project_id=project_id, status=OuterRef("pk"), archived_at__isnull=True)
     queryset = TaskStatus.objects.filter(project_id=project_id).annotate(
-        live_count=Subquery(live, output_field=IntegerField()),
-        tail_rank=Subquery(tail),
+        has_live=_live_in_column(),
+        tail_rank=Subquery(tail.order_by("-rank").values("rank")[:1]),
     )
     if parent_id is not None:
         queryset = queryset.annotate(
@@ -379,10 +383,10 @@ def task_create(
     task.save(force_insert=True)
     task.subtask_count = 0
 
-    counts = _counts_from_columns(columns)
-    counts[status.category] += 1
-    counts["total"] += 1
-    _store_derived_status(project_id=project.pk, current_id=derived_status_id, columns=columns, counts=counts)
+    status.has_live = True  # the columns as they are now, with the new task in
+    _store_derived_status(
+        project_id=project.pk, current_id=derived_status_id, columns=columns, presence=_presence(columns)
+    )
     bump(STATS_CACHE_NAME, project.pk)
     _broadcast_task("task.created", task, reporter)
     return task

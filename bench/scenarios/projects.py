@@ -247,4 +247,7 @@ SCENARIOS = [
         budget=4,
         request=lambda s, i: Request("GET", "/api/projects/", token=s["token"]),
     ),
+    # the same create in the 10N-task project: a write's cost does not grow with the project
+    # (last; it invalidates that project's cached counts, which the list scenarios read)
+    Scenario(name="projects.task.create.10n_tasks", method="POST", budget=7, request=_create("list_10n")),
 ]

@@ -44,6 +44,14 @@ def test_hot_queries_use_their_indexes_at_100k_tasks(explain):
     assert "Seq Scan on projects_task " not in plan + " ", plan
     assert "Index Scan" in plan or "Bitmap Index Scan" in plan, plan
 
+    # a write's derived status: one EXISTS per column on the partial index of live tasks
+    from apps.projects.services import _columns, _live_in_column
+
+    Task.objects.filter(project=big, status__category="done").update(archived_at=timezone.now())
+    plan = explain(TaskStatus.objects.filter(project=big).annotate(has_live=_live_in_column()), analyze_tables=TABLES)
+    assert "projects_task_live_column" in plan, plan
+    assert [column.has_live for column in _columns(big.pk)] == [True, True, True, True, False]
+
     # my tasks: the assignee's live tasks
     plan = explain(selectors.my_open_tasks(user=user).order_by("-id")[:51])
     assert "projects_task_assignee_arch" in plan, plan
