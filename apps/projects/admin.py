@@ -1,14 +1,13 @@
 """Admin for operators. Task fields that drive counts and keys are read-only here: those
 changes go through the services, which keep the counts, the derived status and the
-boards in step. Deletions from the admin invalidate the counts of the projects touched."""
+boards in step. Deletions from the admin recount the projects touched (counts and derived status)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from apps.core.caching import bump
 from apps.projects.models import Project, ProjectMember, Task, TaskStatus
-from apps.projects.selectors import STATS_CACHE_NAME
+from apps.projects.services import project_recount
 
 
 class ProjectMemberInline(admin.TabularInline):
@@ -62,13 +61,13 @@ class TaskAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        bump(STATS_CACHE_NAME, obj.project_id)
+        project_recount(project_id=obj.project_id)
 
     def delete_queryset(self, request, queryset):
         project_ids = set(queryset.values_list("project_id", flat=True).distinct())
         super().delete_queryset(request, queryset)
         for project_id in project_ids:
-            bump(STATS_CACHE_NAME, project_id)
+            project_recount(project_id=project_id)
 
 
 @admin.register(ProjectMember)

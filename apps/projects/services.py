@@ -131,7 +131,9 @@ def _recount(project: Project) -> None:
 @transaction.atomic
 def project_recount(*, project_id: int) -> None:
     """Recompute the derived status and invalidate the counts (after bulk loads or admin edits)."""
-    _recount(_lock_project(project_id))
+    project = Project.objects.select_for_update().filter(pk=project_id).first()  # archived ones too
+    if project is not None:
+        _recount(project)
 
 
 # --- projects ---------------------------------------------------------------------------

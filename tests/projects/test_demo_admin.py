@@ -63,3 +63,15 @@ def test_openapi_schema_documents_every_projects_endpoint(client):
         assert path in paths, path
     params = {p["name"] for p in paths["/api/projects/{project_id}/tasks/"]["get"]["parameters"]}
     assert {"status", "assignee", "priority", "archived", "q", "limit", "offset"} <= params
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_delete_recounts_the_project(client, superuser):
+    team = make_team()
+    issue = make_task(team.project, category="issue")
+    assert Project.objects.get(pk=team.project.pk).derived_status.name == "Issue"
+    client.force_login(superuser)
+    response = client.post(f"/admin/projects/task/{issue.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Task.objects.filter(pk=issue.pk).exists()
+    assert Project.objects.get(pk=team.project.pk).derived_status.name == "Todo"
