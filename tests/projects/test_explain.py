@@ -45,12 +45,12 @@ def test_hot_queries_use_their_indexes_at_100k_tasks(explain):
     assert "Index Scan" in plan or "Bitmap Index Scan" in plan, plan
 
     # a write's derived status: one EXISTS per column on the partial index of live tasks
-    from apps.projects.services import _columns, _live_in_column
+    from apps.projects.services.board import columns_with_presence, live_in_column
 
     Task.objects.filter(project=big, status__category="done").update(archived_at=timezone.now())
-    plan = explain(TaskStatus.objects.filter(project=big).annotate(has_live=_live_in_column()), analyze_tables=TABLES)
+    plan = explain(TaskStatus.objects.filter(project=big).annotate(has_live=live_in_column()), analyze_tables=TABLES)
     assert "projects_task_live_column" in plan, plan
-    assert [column.has_live for column in _columns(big.pk)] == [True, True, True, True, False]
+    assert [column.has_live for column in columns_with_presence(big.pk)] == [True, True, True, True, False]
 
     # my tasks: the assignee's live tasks
     plan = explain(selectors.my_open_tasks(user=user).order_by("-id")[:51])

@@ -1,258 +1,37 @@
-"""Writes: one function per use case, each one transaction with its on-commit work.
-
-Every write that changes a project's live task counts takes the project's row lock
-first (task creation takes it with the `next_task_number` UPDATE it needs anyway).
-Count-changing writes of one project therefore run one after another, and each
-recomputes the derived status from the project's columns as every earlier commit left
-them. The derived status needs only which categories hold live tasks (one indexed
-EXISTS per column), never a count over the project: a write costs the same at 100
-tasks and at 100k. The counts themselves are the cached aggregate of selectors.
-"""
+"""Task use cases: create, edit, move (ranks within a column), delete."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.caching import bump
-from apps.core.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
+from apps.core.exceptions import ApplicationError, ConflictError, NotFoundError
 from apps.core.realtime import broadcast
 from apps.projects.models import RANK_GAP, Project, ProjectMember, Task, TaskStatus
 from apps.projects.selectors import (
-    COUNT_KEYS,
     STATS_CACHE_NAME,
-    derived_category,
-    empty_counts,
     subtask_count,
+)
+from apps.projects.services.board import (
+    broadcast_task,
+    live_in_column,
+    lock_project,
+    presence_by_category,
+    project_group,
+    recount,
+    status_brief,
+    store_derived_status,
+    task_event_data,
+    user_brief,
 )
 
 TASK_FIELDS_ON_DONE = {"status_id", "archived"}
-
-
-def project_group(project_id: int) -> str:
-    return f"projects.project.{project_id}"
-
-
-def _user_brief(user: User | None) -> dict[str, Any] | None:
-    return None if user is None else {"id": user.pk, "username": user.username}
-
-
-def _task_data(task: Task) -> dict[str, Any]:
-    from apps.projects.serializers import TaskDetailSerializer
-
-    return dict(TaskDetailSerializer(task).data)
-
-
-def _broadcast_task(event: str, task: Task, actor: User, **extra: Any) -> None:
-    data = {"task": _task_data(task), "changed_by": _user_brief(actor), **extra}
-    broadcast(project_group(task.project_id), event, data)
-
-
-def _status_brief(status: TaskStatus) -> dict[str, Any]:
-    return {"id": status.pk, "name": status.name, "category": status.category}
-
-
-# --- counts and the derived status ------------------------------------------------------
-
-
-def _lock_project(project_id: int) -> Project:
-    project = Project.objects.select_for_update().filter(pk=project_id, archived_at__isnull=True).first()
-    if project is None:
-        raise NotFoundError("No such project.", code="project_not_found")
-    return project
-
-
-def _live_in_column() -> Exists:
-    # one probe of the partial live-column index per status, whatever the project's size:
-    # the derived status depends on which categories have live tasks, not on how many
-    return Exists(
-        Task.objects.filter(project_id=OuterRef("project_id"), status=OuterRef("pk"), archived_at__isnull=True)
-    )
-
-
-def _columns(project_id: int) -> list[TaskStatus]:
-    """The project's statuses, each with `has_live`: whether any live task is in it."""
-    return list(
-        TaskStatus.objects.filter(project_id=project_id).annotate(has_live=_live_in_column()).order_by("rank", "id")
-    )
-
-
-def _presence(columns: list[TaskStatus]) -> dict[str, int]:
-    """1 for each category with a live task, 0 otherwise; `total` counts the categories present.
-
-    The derived-status rules ask only "any task at all, any in issue, any active or in
-    review, all done", which presence answers exactly as counts would.
-    """
-    presence = empty_counts()
-    for column in columns:
-        if column.has_live and not presence[column.category]:
-            presence[column.category] = 1
-            presence["total"] += 1
-    return presence
-
-
-def _store_derived_status(*, project_id: int, current_id: int | None, columns: list[TaskStatus], presence) -> None:
-    """Store the derived status when it changed, and only then announce it after commit."""
-    category = derived_category(presence)
-    target = next((column for column in columns if column.category == category), None)
-    if target is None or target.pk == current_id:
-        return
-    Project.objects.filter(pk=project_id).update(derived_status=target)
-    old = next((column for column in columns if column.pk == current_id), None)
-    broadcast(
-        project_group(project_id),
-        "project.status_changed",
-        {
-            "project_id": project_id,
-            "old_status": None if old is None else _status_brief(old),
-            "new_status": _status_brief(target),
-        },
-    )
-
-
-def _recount(project: Project) -> None:
-    """After a count-changing write (under the project lock): invalidate the stats, refresh the derived status."""
-    columns = _columns(project.pk)
-    _store_derived_status(
-        project_id=project.pk,
-        current_id=project.derived_status_id,
-        columns=columns,
-        presence=_presence(columns),
-    )
-    bump(STATS_CACHE_NAME, project.pk)
-
-
-@transaction.atomic
-def project_recount(*, project_id: int) -> None:
-    """Recompute the derived status and invalidate the counts (after bulk loads or admin edits)."""
-    project = Project.objects.select_for_update().filter(pk=project_id).first()  # archived ones too
-    if project is not None:
-        _recount(project)
-
-
-# --- projects ---------------------------------------------------------------------------
-
-
-def project_create(*, user: User, key: str, name: str, description: str = "") -> Project:
-    """A project with the default columns, derived status Todo and the creator as its admin.
-
-    Four statements and no read-back: the project, the five statuses (one INSERT
-    ... RETURNING), the derived status, the membership.
-    """
-    try:
-        with transaction.atomic():
-            project = Project.objects.create(key=key, name=name, description=description, created_by=user)
-            statuses = TaskStatus.objects.bulk_create(
-                [
-                    TaskStatus(project=project, name=status_name, category=category, rank=index)
-                    for index, (status_name, category) in enumerate(TaskStatus.DEFAULTS)
-                ]
-            )
-            project.derived_status = statuses[0]
-            Project.objects.filter(pk=project.pk).update(derived_status=statuses[0])
-            ProjectMember.objects.create(project=project, user=user, role=ProjectMember.Role.ADMIN)
-    except IntegrityError as exc:
-        # The only unique value a client chooses here is the key; no savepoint is needed
-        # because the whole transaction is discarded.
-        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or str(exc)
-        if "key" in constraint and "fkey" not in constraint:
-            raise ConflictError(f"The project key {key} is taken.", code="project_key_taken") from None
-        raise
-    project.my_role = ProjectMember.Role.ADMIN
-    project.counts = empty_counts()
-    return project
-
-
-@transaction.atomic
-def project_update(*, project: Project, data: dict[str, Any]) -> Project:
-    fields = [field for field in ("name", "description") if field in data]
-    for field in fields:
-        setattr(project, field, data[field])
-    if fields:
-        project.save(update_fields=fields)
-    return project
-
-
-@transaction.atomic
-def project_archive(*, project: Project) -> None:
-    """Archive the project: it leaves every member's list and its URLs answer 404."""
-    Project.objects.filter(pk=project.pk, archived_at__isnull=True).update(archived_at=timezone.now())
-
-
-# --- members ----------------------------------------------------------------------------
-
-
-def _admins_left_without(project_id: int, user_id: int) -> int:
-    admins = ProjectMember.objects.filter(project_id=project_id, role=ProjectMember.Role.ADMIN)
-    return admins.exclude(user_id=user_id).count()
-
-
-@transaction.atomic
-def member_add(*, project: Project, user_id: int, role: str) -> ProjectMember:
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        raise ApplicationError("No such user.", code="unknown_user", extra={"field": "user_id"})
-    try:
-        with transaction.atomic():
-            member = ProjectMember.objects.create(project=project, user=user, role=role)
-    except IntegrityError:
-        raise ConflictError("The user is already a member of this project.", code="member_exists") from None
-    broadcast(
-        project_group(project.pk),
-        "member.added",
-        {"user": _user_brief(user), "role": role, "project_id": project.pk},
-    )
-    return member
-
-
-def _locked_member(project: Project, user_id: int) -> ProjectMember:
-    _lock_project(project.pk)  # serializes membership changes: the last-admin check cannot race
-    member = ProjectMember.objects.select_related("user").filter(project=project, user_id=user_id).first()
-    if member is None:
-        raise NotFoundError("No such member.", code="member_not_found")
-    return member
-
-
-@transaction.atomic
-def member_update(*, project: Project, user_id: int, role: str) -> ProjectMember:
-    member = _locked_member(project, user_id)
-    if (
-        member.role == ProjectMember.Role.ADMIN
-        and role != ProjectMember.Role.ADMIN
-        and not _admins_left_without(project.pk, user_id)
-    ):
-        raise ConflictError("The last admin cannot step down; make someone else admin first.", code="last_admin")
-    if member.role != role:
-        member.role = role
-        member.save(update_fields=["role"])
-        broadcast(
-            project_group(project.pk),
-            "member.updated",
-            {"user": _user_brief(member.user), "role": role, "project_id": project.pk},
-        )
-    return member
-
-
-@transaction.atomic
-def member_remove(*, project: Project, actor: User, user_id: int) -> None:
-    """Admins remove anyone; any member may leave. The last admin cannot leave."""
-    if actor.pk != user_id and project.my_role != ProjectMember.Role.ADMIN:
-        raise ForbiddenError("Only an admin can remove another member.", code="admin_required")
-    member = _locked_member(project, user_id)
-    if member.role == ProjectMember.Role.ADMIN and not _admins_left_without(project.pk, user_id):
-        raise ConflictError("The last admin cannot leave the project.", code="last_admin")
-    member.delete()
-    broadcast(
-        project_group(project.pk),
-        "member.removed",
-        {"user": _user_brief(member.user), "project_id": project.pk},
-    )
 
 
 # --- tasks: shared checks -------------------------------------------------------------------
@@ -320,7 +99,7 @@ def _board_for_create(project_id: int, parent_id: int | None) -> list[TaskStatus
     """
     tail = Task.objects.filter(project_id=project_id, status=OuterRef("pk"), archived_at__isnull=True)
     queryset = TaskStatus.objects.filter(project_id=project_id).annotate(
-        has_live=_live_in_column(),
+        has_live=live_in_column(),
         tail_rank=Subquery(tail.order_by("-rank").values("rank")[:1]),
     )
     if parent_id is not None:
@@ -386,11 +165,11 @@ def task_create(
     task.subtask_count = 0
 
     status.has_live = True  # the columns as they are now, with the new task in
-    _store_derived_status(
-        project_id=project.pk, current_id=derived_status_id, columns=columns, presence=_presence(columns)
+    store_derived_status(
+        project_id=project.pk, current_id=derived_status_id, columns=columns, presence=presence_by_category(columns)
     )
     bump(STATS_CACHE_NAME, project.pk)
-    _broadcast_task("task.created", task, reporter)
+    broadcast_task("task.created", task, reporter)
     return task
 
 
@@ -431,11 +210,11 @@ def _column_tail(project_id: int, status_id: int, exclude_id: int) -> int:
 @transaction.atomic
 def task_update(*, project: Project, actor: User, task_id: int, row_version: int, data: dict[str, Any]) -> Task:
     """Edit a task; `row_version` must be the one the client read, else 409 with the current task."""
-    locked_project = _lock_project(project.pk)
+    locked_project = lock_project(project.pk)
     task = _locked_task(project, task_id)
     if task.row_version != row_version:
         raise ConflictError(
-            "The task changed since you read it.", code="stale_row_version", extra={"task": _task_data(task)}
+            "The task changed since you read it.", code="stale_row_version", extra={"task": task_event_data(task)}
         )
     changing = {field for field, value in data.items() if _differs(task, field, value)}
     if task.archived_at is not None and changing - {"archived"}:
@@ -470,13 +249,11 @@ def task_update(*, project: Project, actor: User, task_id: int, row_version: int
     task.save()
 
     if counts_change:
-        _recount(locked_project)
+        recount(locked_project)
     if status.pk != old_status.pk:
-        _broadcast_task(
-            "task.moved", task, actor, old_status=_status_brief(old_status), new_status=_status_brief(status)
-        )
+        broadcast_task("task.moved", task, actor, old_status=status_brief(old_status), new_status=status_brief(status))
     else:
-        _broadcast_task("task.updated", task, actor)
+        broadcast_task("task.updated", task, actor)
     return task
 
 
@@ -552,7 +329,7 @@ def task_move(
     after_id: int | None = None,
 ) -> Task:
     """Move a task to a column (default: its own), before `before_id` and/or after `after_id`, else to the bottom."""
-    locked_project = _lock_project(project.pk)
+    locked_project = lock_project(project.pk)
     task = _locked_task(project, task_id)
     if task.archived_at is not None:
         raise ConflictError("An archived task cannot be moved; unarchive it first.", code="task_archived")
@@ -600,62 +377,17 @@ def task_move(
     task.row_version += 1
     task.save(update_fields=["status", "rank", "completed_at", "row_version", "updated_at"])
     if status.pk != old_status.pk:
-        _recount(locked_project)
-    _broadcast_task("task.moved", task, actor, old_status=_status_brief(old_status), new_status=_status_brief(status))
+        recount(locked_project)
+    broadcast_task("task.moved", task, actor, old_status=status_brief(old_status), new_status=status_brief(status))
     return task
 
 
 @transaction.atomic
 def task_delete(*, project: Project, actor: User, task_id: int) -> None:
     """Delete a task for good (its subtasks stay, without a parent)."""
-    locked_project = _lock_project(project.pk)
+    locked_project = lock_project(project.pk)
     task = _locked_task(project, task_id)
-    data = _task_data(task)
+    data = task_event_data(task)
     task.delete()
-    _recount(locked_project)
-    broadcast(project_group(project.pk), "task.deleted", {"task": data, "changed_by": _user_brief(actor)})
-
-
-# --- the sweep --------------------------------------------------------------------------------
-
-
-def tasks_archive_done(*, now: datetime.datetime | None = None, older_than_days: int | None = None) -> int:
-    """Archive done tasks completed more than PROJECTS_ARCHIVE_DONE_AFTER_DAYS ago; one transaction per project."""
-    now = now or timezone.now()
-    days = older_than_days if older_than_days is not None else settings.PROJECTS_ARCHIVE_DONE_AFTER_DAYS
-    cutoff = now - datetime.timedelta(days=days)
-    due = Task.objects.filter(
-        archived_at__isnull=True, completed_at__lt=cutoff, status__category=TaskStatus.Category.DONE
-    )
-    project_ids = list(due.order_by().values_list("project_id", flat=True).distinct())
-    archived = 0
-    for project_id in project_ids:
-        with transaction.atomic():
-            project = Project.objects.select_for_update().filter(pk=project_id).first()
-            if project is None:
-                continue
-            n = due.filter(project_id=project_id).update(
-                archived_at=now, updated_at=now, row_version=F("row_version") + 1
-            )
-            archived += n
-            if n:
-                _recount(project)
-                broadcast(project_group(project_id), "tasks.archived", {"project_id": project_id, "count": n})
-    return archived
-
-
-__all__ = [
-    "COUNT_KEYS",
-    "project_archive",
-    "project_recount",
-    "project_create",
-    "project_update",
-    "member_add",
-    "member_update",
-    "member_remove",
-    "task_create",
-    "task_update",
-    "task_move",
-    "task_delete",
-    "tasks_archive_done",
-]
+    recount(locked_project)
+    broadcast(project_group(project.pk), "task.deleted", {"task": data, "changed_by": user_brief(actor)})

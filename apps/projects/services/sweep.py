@@ -1,0 +1,44 @@
+"""The periodic sweep: archive old done tasks."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.realtime import broadcast
+from apps.projects.models import Project, Task, TaskStatus
+from apps.projects.services.board import (
+    project_group,
+    recount,
+)
+
+# --- the sweep --------------------------------------------------------------------------------
+
+
+def tasks_archive_done(*, now: datetime.datetime | None = None, older_than_days: int | None = None) -> int:
+    """Archive done tasks completed more than PROJECTS_ARCHIVE_DONE_AFTER_DAYS ago; one transaction per project."""
+    now = now or timezone.now()
+    days = older_than_days if older_than_days is not None else settings.PROJECTS_ARCHIVE_DONE_AFTER_DAYS
+    cutoff = now - datetime.timedelta(days=days)
+    due = Task.objects.filter(
+        archived_at__isnull=True, completed_at__lt=cutoff, status__category=TaskStatus.Category.DONE
+    )
+    project_ids = list(due.order_by().values_list("project_id", flat=True).distinct())
+    archived = 0
+    for project_id in project_ids:
+        with transaction.atomic():
+            project = Project.objects.select_for_update().filter(pk=project_id).first()
+            if project is None:
+                continue
+            n = due.filter(project_id=project_id).update(
+                archived_at=now, updated_at=now, row_version=F("row_version") + 1
+            )
+            archived += n
+            if n:
+                recount(project)
+                broadcast(project_group(project_id), "tasks.archived", {"project_id": project_id, "count": n})
+    return archived
