@@ -26,6 +26,7 @@ from apps.projects.selectors import (
     derived_category,
     empty_counts,
 )
+from apps.projects.serializers import TaskDetailSerializer
 
 
 def project_group(project_id: int) -> str:
@@ -37,8 +38,7 @@ def user_brief(user: User | None) -> dict[str, Any] | None:
 
 
 def task_event_data(task: Task) -> dict[str, Any]:
-    from apps.projects.serializers import TaskDetailSerializer
-
+    """The task as the REST API shows it (events carry the same shape)."""
     return dict(TaskDetailSerializer(task).data)
 
 
