@@ -8,16 +8,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 
 from apps.core.realtime import TokenAuthMiddleware  # noqa: E402
 from apps.jobs.routing import websocket_urlpatterns as jobs_ws  # noqa: E402
 from apps.projects.routing import websocket_urlpatterns as projects_ws  # noqa: E402
 
 websocket_urlpatterns = [*jobs_ws, *projects_ws]
+
+# Build the cache backend and the channel layer now, in one thread: built lazily, the first
+# concurrent requests raced each other importing them (ImportError, InvalidChannelLayerError).
+caches["default"]
+get_channel_layer()
 
 application = ProtocolTypeRouter(
     {
