@@ -50,7 +50,8 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     derived_status = serializers.SerializerMethodField()
     derived_status_id = serializers.IntegerField(read_only=True, allow_null=True)
-    my_role = serializers.ChoiceField(choices=ProjectMember.Role.choices, read_only=True)
+    # a plain string in the schema: the role enum is already named by MemberSerializer.role
+    my_role = serializers.CharField(read_only=True, help_text="admin, editor or viewer")
     counts = serializers.SerializerMethodField()
 
     class Meta:

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from apps.core.exceptions import ForbiddenError, NotFoundError
 from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination, parse_limit
 from apps.projects import selectors, services
-from apps.projects.models import Project, ProjectMember
+from apps.projects.models import Project, ProjectMember, Task, TaskStatus
 from apps.projects.serializers import (
     MAX_ID,
     MemberAddSerializer,
@@ -92,6 +92,7 @@ class ProjectScopedView(generics.GenericAPIView):
 
 
 class ProjectListView(generics.GenericAPIView):
+    queryset = Project.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = ProjectSerializer
     pagination_class = EnvelopePagination
 
@@ -116,6 +117,7 @@ class ProjectListView(generics.GenericAPIView):
 
 
 class ProjectDetailView(ProjectScopedView):
+    queryset = Project.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = ProjectDetailSerializer
 
     def get(self, request: Request, project_id: int) -> Response:
@@ -143,6 +145,7 @@ class ProjectDetailView(ProjectScopedView):
 
 
 class ProjectStatsView(ProjectScopedView):
+    queryset = Project.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = StatsSerializer
 
     def get(self, request: Request, project_id: int) -> Response:
@@ -152,6 +155,7 @@ class ProjectStatsView(ProjectScopedView):
 
 
 class StatusListView(ProjectScopedView):
+    queryset = TaskStatus.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = StatusSerializer
     pagination_class = EnvelopePagination
 
@@ -166,6 +170,7 @@ class StatusListView(ProjectScopedView):
 
 
 class MemberListView(ProjectScopedView):
+    queryset = ProjectMember.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = MemberSerializer
     pagination_class = EnvelopePagination
 
@@ -185,6 +190,7 @@ class MemberListView(ProjectScopedView):
 
 
 class MemberDetailView(ProjectScopedView):
+    queryset = ProjectMember.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = MemberSerializer
 
     @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
@@ -207,6 +213,7 @@ class MemberDetailView(ProjectScopedView):
 
 
 class TaskListView(ProjectScopedView):
+    queryset = Task.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = TaskSerializer
     pagination_class = KnownTotalPagination
 
@@ -240,6 +247,7 @@ class TaskListView(ProjectScopedView):
 
 
 class TaskDetailView(ProjectScopedView):
+    queryset = Task.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = TaskDetailSerializer
 
     def get(self, request: Request, project_id: int, task_id: int) -> Response:
@@ -273,6 +281,7 @@ class TaskDetailView(ProjectScopedView):
 
 
 class TaskMoveView(ProjectScopedView):
+    queryset = Task.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = TaskDetailSerializer
 
     @extend_schema(request=TaskMoveSerializer, responses=TaskDetailSerializer)
@@ -285,6 +294,7 @@ class TaskMoveView(ProjectScopedView):
 
 
 class MyTasksView(generics.GenericAPIView):
+    queryset = Task.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = TaskSerializer
     pagination_class = BeforeIdCursorPagination
 
