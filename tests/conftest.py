@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -30,6 +32,17 @@ def _test_settings(settings):
     exact; passwords hash fast, so factories can make fifty users in a blink."""
     settings.SILK_SAMPLE_PERCENT = 0
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pool_after_async_tests(request):
+    """An async test's sync_to_async calls run in its own context, whose connection is never
+    closed: each such test would keep one pooled connection checked out. Start the next test
+    from a fresh pool instead of draining it."""
+    yield
+    if ON_POSTGRES and inspect.iscoroutinefunction(request.function):
+        connection.close()
+        connection.close_pool()
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,11 @@ clients receive `{"type": ..., "data": ...}`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import os
+import threading
+import weakref
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -48,14 +51,6 @@ async def group_send(group: str, message: dict[str, Any]) -> None:
     await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
 
 
-def _log_failure(future) -> None:
-    if future.cancelled():
-        return
-    exc = future.exception()
-    if exc is not None:
-        logger.warning("broadcast failed: %s: %s", exc.__class__.__name__, exc)
-
-
 def _server_loop() -> asyncio.AbstractEventLoop | None:
     # Sync code under ASGI runs in sync_to_async threads that remember the loop that
     # called them; handing the send to that loop keeps it off the request's thread.
@@ -66,19 +61,65 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
     return None
 
 
+class _OrderedSender:
+    """One per event loop: sends that loop's events one after another, in the order they
+    were handed over, so a group's events arrive in commit order. It lives on the loop
+    and never blocks a request; a full backlog drops the event with a warning."""
+
+    MAX_BACKLOG = 10_000
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.backlog: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()
+        self.draining = False
+
+    def submit(self, group: str, message: dict[str, Any]) -> None:
+        """Runs on the loop's thread."""
+        if len(self.backlog) >= self.MAX_BACKLOG:
+            logger.warning("broadcast dropped: %s events waiting to be sent", len(self.backlog))
+            return
+        self.backlog.append((group, message))
+        if not self.draining:
+            self.draining = True
+            self.loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        # Stops when the backlog is empty (no await between the check and the flag), so an
+        # idle loop holds no pending task; the next submit starts a new drain.
+        while self.backlog:
+            group, message = self.backlog.popleft()
+            try:
+                await group_send(group, message)
+            except Exception as exc:
+                logger.warning("broadcast failed: %s: %s", exc.__class__.__name__, exc)
+        self.draining = False
+
+
+_senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _OrderedSender] = weakref.WeakKeyDictionary()
+_senders_lock = threading.Lock()
+
+
+def _sender_for(loop: asyncio.AbstractEventLoop) -> _OrderedSender:
+    with _senders_lock:
+        sender = _senders.get(loop)
+        if sender is None:
+            sender = _senders[loop] = _OrderedSender(loop)
+        return sender
+
+
 def send_now(group: str, type: str, data: Any) -> None:
-    """Send an event immediately, without waiting for delivery where a loop is running."""
+    """Send an event now, without waiting for delivery where an event loop is running."""
     message = event_message(type, data)
     try:
         running = asyncio.get_running_loop()
     except RuntimeError:
         running = None
     if running is not None:
-        running.create_task(group_send(group, message)).add_done_callback(_log_failure)
+        _sender_for(running).submit(group, message)
         return
     loop = _server_loop()
     if loop is not None:
-        asyncio.run_coroutine_threadsafe(group_send(group, message), loop).add_done_callback(_log_failure)
+        loop.call_soon_threadsafe(_sender_for(loop).submit, group, message)
         return
     # No server loop (management command, Celery worker, sync test): send inline.
     try:
@@ -145,14 +186,21 @@ class BriskConsumer(AsyncJsonWebsocketConsumer):
         if groups is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        await self.join(list(groups))
+
+    async def join(self, groups: list[str]) -> None:
+        """Follow `groups` and tell the client; a subclass may route events another way."""
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
         await self.send_json({"type": "subscribed", "data": {"groups": self.joined}})
 
-    async def disconnect(self, code) -> None:
+    async def leave(self) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def disconnect(self, code) -> None:
+        await self.leave()
 
     async def websocket_receive(self, message) -> None:
         text = message.get("text") or ""

@@ -21,7 +21,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 
-from apps.core.realtime import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, BriskConsumer
+from apps.core.realtime import BriskConsumer
 from apps.projects.models import Project
 from apps.projects.services import project_group
 
@@ -136,19 +136,8 @@ class ProjectConsumer(BriskConsumer):
             return None
         return [project_group(project_id)]
 
-    async def connect(self) -> None:
-        # As BriskConsumer.connect, but the socket joins its process's board hub instead
-        # of the channel-layer group itself.
-        self.joined = []
-        user = self.scope.get("user")
-        await self.accept()
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        groups = await self.groups_for(user)
-        if groups is None:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
+    async def join(self, groups: list[str]) -> None:
+        # The socket joins its process's board hub instead of the channel-layer group.
         self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_SIZE)
         self.group = groups[0]
         # "subscribed" goes first into the outbox, and the outbox is sent only once the
@@ -178,10 +167,9 @@ class ProjectConsumer(BriskConsumer):
             text = await self.outbox.get()
             await self.send(text_data=text)
 
-    async def disconnect(self, code) -> None:
+    async def leave(self) -> None:
         if self.group is not None:
             await board_hub().leave(self.group, self)
             self.group = None
         if self.sender is not None:
             self.sender.cancel()
-        await super().disconnect(code)

@@ -144,3 +144,22 @@ def test_a_broken_channel_layer_does_not_fail_the_request(
             response = client.post("/t/rename/")
     assert response.status_code == 200
     assert any("broadcast failed" in r.getMessage() for r in caplog.records)
+
+
+@database_sync_to_async
+def broadcast_in_own_transaction(user_id: int, seq: int):
+    with transaction.atomic():
+        broadcast(f"test.user.{user_id}", "counter", {"seq": seq})
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_a_groups_events_arrive_in_commit_order():
+    user, token = await make_user()
+    communicator = await connect(token)
+    await communicator.receive_json_from()
+    for seq in range(30):
+        await broadcast_in_own_transaction(user.pk, seq)
+    received = [(await communicator.receive_json_from(timeout=3))["data"]["seq"] for _ in range(30)]
+    assert received == list(range(30))
+    await communicator.disconnect()
