@@ -33,7 +33,7 @@ migrate: install
 ## run: migrate, load demo data and serve HTTP + WebSockets on $(HOST):$(PORT)
 run: migrate
 	$(PY) manage.py seed_demo
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-max-size 65536 --lifespan off
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-max-size 65536 --ws-per-message-deflate false --lifespan off
 
 ## test: the whole suite on PostgreSQL and Redis (started here if installed and stopped)
 test: install

@@ -77,6 +77,10 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
             "--no-access-log",
             "--ws-max-size",
             "65536",
+            # Board events are small JSON frames: per-socket deflate costs CPU on every
+            # broadcast for little saved bandwidth (as `make run` serves).
+            "--ws-per-message-deflate",
+            "false",
         ],
         cwd=ROOT,
         env=env,
