@@ -123,9 +123,13 @@ def main() -> int:
     import django
 
     django.setup()
+    import logging
+
     from django.core.management import call_command
     from django.db import connections
 
+    # Django's logging config puts the root logger at INFO: keep httpx from logging every request.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
     modules = scenario_modules(only)
     states = {}

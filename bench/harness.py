@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 SERVER_TIMING_QUERIES = re.compile(r'desc="(\d+) queries"')
+SERVER_TIMING_DURATIONS = re.compile(r"(?:^|,\s*)(db|app);dur=([\d.]+)")
 SCENARIO_TIME_LIMIT_SECONDS = 60.0
 GET_P95_LIMIT_MS = 300.0
 POST_P95_LIMIT_MS = 500.0
@@ -40,6 +41,7 @@ class Sample:
     ms: float
     status: int
     queries: int | None = None
+    server_ms: float | None = None  # db + app from Server-Timing: the time spent inside Django
 
 
 @dataclass
@@ -65,12 +67,18 @@ class Result:
     p99: float
     rps: float
     queries: int | None
+    server_p50: float | None = None
     failures: list[str] = field(default_factory=list)
 
 
 def queries_from(response: httpx.Response) -> int | None:
     match = SERVER_TIMING_QUERIES.search(response.headers.get("server-timing", ""))
     return int(match.group(1)) if match else None
+
+
+def server_ms_from(response: httpx.Response) -> float | None:
+    durations = SERVER_TIMING_DURATIONS.findall(response.headers.get("server-timing", ""))
+    return round(sum(float(ms) for _, ms in durations), 1) if durations else None
 
 
 def headers_for(request: Request) -> dict[str, str]:
@@ -84,7 +92,9 @@ async def send(client: httpx.AsyncClient, request: Request) -> Sample:
     started = time.perf_counter()
     response = await client.request(request.method, request.path, json=request.json, headers=headers_for(request))
     ms = (time.perf_counter() - started) * 1000
-    return Sample(ms=ms, status=response.status_code, queries=queries_from(response))
+    return Sample(
+        ms=ms, status=response.status_code, queries=queries_from(response), server_ms=server_ms_from(response)
+    )
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -128,6 +138,7 @@ async def run_scenario(scenario: Scenario, state: dict, base_url: str, n: int) -
     latencies = [s.ms for s in samples]
     errors = sum(1 for s in samples if s.status >= 400)
     counted = [s.queries for s in samples if s.queries is not None]
+    inside = [s.server_ms for s in samples if s.server_ms is not None]
     result = Result(
         name=scenario.name,
         method=scenario.method,
@@ -139,6 +150,7 @@ async def run_scenario(scenario: Scenario, state: dict, base_url: str, n: int) -
         p99=round(percentile(latencies, 99), 1),
         rps=round(len(samples) / elapsed, 1) if elapsed > 0 else 0.0,
         queries=max(counted) if counted else None,
+        server_p50=round(statistics.median(inside), 1) if inside else None,
     )
     limit = GET_P95_LIMIT_MS if scenario.method.upper() == "GET" else POST_P95_LIMIT_MS
     if not samples:
@@ -158,13 +170,14 @@ def markdown_table(results: list[Result], meta: dict) -> str:
         f"# Bench {meta['date']} (scale {meta['scale']}, {meta['requests']} requests per scenario, "
         f"{meta['workers']} uvicorn workers, concurrency 4)",
         "",
-        "| scenario | method | n | p50 ms | p95 ms | p99 ms | req/s | queries/req | budget | result |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| scenario | method | n | p50 ms | p95 ms | p99 ms | server p50 ms | req/s | queries/req | budget | result |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         verdict = "ok" if not r.failures else "FAIL: " + "; ".join(r.failures)
         lines.append(
-            f"| {r.name} | {r.method} | {r.count} | {r.p50} | {r.p95} | {r.p99} | {r.rps} | "
+            f"| {r.name} | {r.method} | {r.count} | {r.p50} | {r.p95} | {r.p99} | "
+            f"{'-' if r.server_p50 is None else r.server_p50} | {r.rps} | "
             f"{'-' if r.queries is None else r.queries} | {'-' if r.budget is None else r.budget} | {verdict} |"
         )
     return "\n".join(lines) + "\n"

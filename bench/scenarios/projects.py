@@ -14,7 +14,7 @@ import asyncio
 import functools
 import time
 
-from bench.harness import Request, Sample, Scenario, headers_for, queries_from
+from bench.harness import Request, Sample, Scenario, send
 
 SOCKETS = 200
 PROJECTS_IN_LIST = 60
@@ -98,13 +98,6 @@ def _create(project_key: str):
     return request
 
 
-async def _timed(client, request: Request) -> Sample:
-    started = time.perf_counter()
-    response = await client.request(request.method, request.path, json=request.json, headers=headers_for(request))
-    ms = (time.perf_counter() - started) * 1000
-    return Sample(ms=ms, status=response.status_code, queries=queries_from(response))
-
-
 async def _run_concurrently(client, make_request, n: int, deadline: float) -> list[Sample]:
     samples: list[Sample] = []
     counter = iter(range(n))
@@ -113,7 +106,7 @@ async def _run_concurrently(client, make_request, n: int, deadline: float) -> li
         for i in counter:
             if time.monotonic() > deadline:
                 return
-            samples.append(await _timed(client, make_request(i)))
+            samples.append(await send(client, make_request(i)))
 
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     return samples
@@ -177,7 +170,7 @@ async def create_with_sockets(
             raise RuntimeError(f"{SOCKETS} sockets did not connect in time")
         make_request = _create("loud")
         for i in range(5):  # warm up like the plain scenarios
-            await _timed(client, make_request(state, n + i))
+            await send(client, make_request(state, n + i))
         samples = await _run_concurrently(client, lambda i: make_request(state, i), n, deadline)
         await asyncio.sleep(1.0)  # let the last events arrive before counting
     finally:
@@ -202,7 +195,7 @@ async def stats_cold(state: dict, client, base_url: str, n: int) -> list[Sample]
         if time.monotonic() > deadline:
             break
         await asyncio.to_thread(bump_now, STATS_CACHE_NAME, state["list_10n"])
-        samples.append(await _timed(client, request))
+        samples.append(await send(client, request))
     return samples
 
 
