@@ -67,8 +67,8 @@ def test_patch_and_move_cost_the_same_at_1_and_50_tasks(client_for):
     counts = {existing: _patch_and_move_statements(client_for, existing) for existing in (1, 50)}
     # PATCH: token, project with role, task locked, assignee check, UPDATE (5);
     # move across columns: also the target column's ranks, the live-column EXISTS checks for
-    # the derived status and the status history, all fixed in number (10)
-    assert counts[1] == counts[50] == (5, 10), counts
+    # the derived status, all fixed in number (9)
+    assert counts[1] == counts[50] == (5, 9), counts
 
 
 def test_member_add_budget(client_for):
