@@ -98,7 +98,9 @@ def _create(project_key: str):
     return request
 
 
-async def _run_concurrently(client, make_request, n: int, deadline: float) -> list[Sample]:
+async def _run_concurrently(
+    client, make_request, n: int, deadline: float, concurrency: int = CONCURRENCY
+) -> list[Sample]:
     samples: list[Sample] = []
     counter = iter(range(n))
 
@@ -108,7 +110,7 @@ async def _run_concurrently(client, make_request, n: int, deadline: float) -> li
                 return
             samples.append(await send(client, make_request(i)))
 
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return samples
 
 
@@ -148,13 +150,21 @@ def _socket_process(url: str, count: int, ready, stop, received, compression: st
 
 
 async def create_with_sockets(
-    state: dict, client, base_url: str, n: int, *, compression: str | None = "deflate"
+    state: dict,
+    client,
+    base_url: str,
+    n: int,
+    *,
+    compression: str | None = "deflate",
+    concurrency: int = CONCURRENCY,
 ) -> list[Sample]:
     """Task POSTs while SOCKETS clients watch the board (same load shape as the 0-socket scenario).
 
     The sockets live in a child process, so reading 200 copies of every event does not
     delay this process's timing of the POSTs. By default they negotiate permessage-deflate
-    as browsers do, so the server compresses every copy; the `_plain` variant does not.
+    as browsers do (the server, run without per-message deflate, declines). The
+    `.sequential` variants send one POST at a time: the latency of a create without the
+    machine's two cores saturated by four concurrent writers plus 200 copies of each event.
     """
     import multiprocessing
 
@@ -171,7 +181,7 @@ async def create_with_sockets(
         make_request = _create("loud")
         for i in range(5):  # warm up like the plain scenarios
             await send(client, make_request(state, n + i))
-        samples = await _run_concurrently(client, lambda i: make_request(state, i), n, deadline)
+        samples = await _run_concurrently(client, lambda i: make_request(state, i), n, deadline, concurrency)
         await asyncio.sleep(1.0)  # let the last events arrive before counting
     finally:
         stop.set()
@@ -209,10 +219,17 @@ SCENARIOS = [
     Scenario(name="projects.task.create.0_sockets", method="POST", budget=7, request=_create("quiet")),
     Scenario(name=f"projects.task.create.{SOCKETS}_sockets", method="POST", budget=7, custom=create_with_sockets),
     Scenario(
-        name=f"projects.task.create.{SOCKETS}_sockets_plain",
+        name="projects.task.create.0_sockets.sequential",
         method="POST",
         budget=7,
-        custom=functools.partial(create_with_sockets, compression=None),
+        request=_create("quiet"),
+        concurrency=1,
+    ),
+    Scenario(
+        name=f"projects.task.create.{SOCKETS}_sockets.sequential",
+        method="POST",
+        budget=7,
+        custom=functools.partial(create_with_sockets, concurrency=1),
     ),
     # auth token, project with role (total from the cached counts), page (joins, subtask counts)
     Scenario(name="projects.task.list.n_tasks", method="GET", budget=3, request=_list("list_n")),
