@@ -21,13 +21,14 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 
-from apps.core.realtime import BriskConsumer
+from apps.core.realtime import CLOSE_FORBIDDEN, BriskConsumer
 from apps.projects.models import Project
 from apps.projects.services import project_group
 
 logger = logging.getLogger("brisk.projects.realtime")
 
 OUTBOX_SIZE = 500  # events a socket may fall behind before it is closed
+REVOKED = "\x00revoked"  # outbox marker: the user lost access; never a real event (those are JSON)
 CLOSE_TOO_SLOW = 1013  # "try again later": the client reconnects and reloads the board
 # channels-redis forgets group members after its group_expiry (a day); the hub re-joins
 # well before that while it is alive.
@@ -101,6 +102,13 @@ class BoardHub:
             text = json.dumps(event, cls=DjangoJSONEncoder)  # once for all local sockets
             for socket in list(board.sockets):
                 socket.enqueue(text)
+            if event.get("type") == "member.removed":
+                # A removed member's open sockets see the removal, then close: from now on
+                # they would show a board the REST API no longer lets that user read.
+                removed = (event.get("data") or {}).get("user", {}).get("id")
+                for socket in list(board.sockets):
+                    if socket.user_id == removed:
+                        socket.revoke()
 
 
 def _ignore_result(task: asyncio.Task) -> None:
@@ -146,6 +154,19 @@ class ProjectConsumer(BriskConsumer):
         await board_hub().join(self.group, self)
         self.sender = asyncio.create_task(self._send_outbox())
 
+    @property
+    def user_id(self) -> int | None:
+        return getattr(self.scope.get("user"), "pk", None)
+
+    def revoke(self) -> None:
+        """Close the socket with 4403 once what is already queued has been sent."""
+        if self.too_slow:
+            return
+        try:
+            self.outbox.put_nowait(REVOKED)
+        except asyncio.QueueFull:
+            self.enqueue("")  # closes it as too slow: it goes either way
+
     def enqueue(self, text: str) -> None:
         if self.too_slow:
             return
@@ -165,6 +186,11 @@ class ProjectConsumer(BriskConsumer):
     async def _send_outbox(self) -> None:
         while True:
             text = await self.outbox.get()
+            if text is REVOKED:
+                self.sender = None  # this task: leave() must not cancel it before the close
+                await self.leave()
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
             await self.send(text_data=text)
 
     async def leave(self) -> None:

@@ -181,3 +181,22 @@ async def test_a_socket_that_falls_behind_is_closed(monkeypatch):
     assert outputs[-1] == {"type": "websocket.close", "code": consumers.CLOSE_TOO_SLOW}
     assert f"projects.project.{team.project.pk}" not in consumers.board_hub().boards  # off the board at once
     await board.disconnect()
+
+
+async def test_a_removed_members_socket_sees_the_removal_then_closes():
+    team = await database_sync_to_async(make_team)()
+    leaving = await subscribed(team.project.pk, team.viewer)
+    staying = await subscribed(team.project.pk, team.editor)
+
+    def remove_viewer():
+        project = type(team.project).objects.get(pk=team.project.pk)
+        project.my_role = "admin"
+        services.member_remove(project=project, actor=team.admin, user_id=team.viewer.pk)
+
+    await database_sync_to_async(remove_viewer)()
+    assert (await leaving.receive_json_from(timeout=5))["type"] == "member.removed"
+    assert await leaving.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
+    assert (await staying.receive_json_from(timeout=5))["type"] == "member.removed"
+    await staying.send_json_to({"type": "ping"})
+    assert (await staying.receive_json_from(timeout=5))["type"] == "pong"
+    await staying.disconnect()
