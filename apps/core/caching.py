@@ -90,6 +90,24 @@ def cached_aggregates_many(
     return result
 
 
+def live_cached_aggregates(name: str, scopes: Iterable[Any]) -> dict[Any, Any]:
+    """The figures whose live version is cached, and nothing else: never computes, never stores.
+
+    For a caller that can use a figure when it is at hand and otherwise does something
+    cheaper than computing it. An unreachable cache is simply an empty answer.
+    """
+    scopes = list(dict.fromkeys(scopes))
+    if not scopes:
+        return {}
+    try:
+        versions = _versions(name, scopes)
+        keys = {value_key(name, scope, versions[scope]): scope for scope in scopes}
+        return {keys[key]: value for key, value in cache.get_many(list(keys)).items()}
+    except Exception as exc:
+        logger.warning("cache unavailable, %s not read: %s", name, exc.__class__.__name__)
+        return {}
+
+
 def bump_now(name: str, scope: Any) -> None:
     try:
         try:

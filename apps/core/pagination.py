@@ -32,12 +32,20 @@ def parse_limit(request) -> int:
 
 
 class EnvelopePagination(BasePagination):
-    """`?limit=&offset=` → `{"items", "total", "limit", "offset"}`: two queries, count and page."""
+    """`?limit=&offset=` → `{"items", "total", "limit", "offset"}`: two queries, count and page.
+
+    A view that already knows the total (counted together with another lookup, or read
+    from cached counts) sets `view.known_total`, and the COUNT query is skipped.
+    """
 
     def paginate_queryset(self, queryset, request, view=None):
         self.limit = parse_limit(request)
         self.offset = _int_param(request, "offset", default=0, minimum=0, maximum=_MAX_OFFSET)
-        self.total = len(queryset) if isinstance(queryset, list) else queryset.count()
+        known_total = getattr(view, "known_total", None)
+        if known_total is not None:
+            self.total = known_total
+        else:
+            self.total = len(queryset) if isinstance(queryset, list) else queryset.count()
         if self.offset >= self.total:
             return []
         return list(queryset[self.offset : self.offset + self.limit])

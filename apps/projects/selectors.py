@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from apps.core.caching import cached_aggregate, cached_aggregates_many
+from apps.core.caching import cached_aggregate, cached_aggregates_many, live_cached_aggregates
 from apps.core.exceptions import NotFoundError
 from apps.projects.models import Project, ProjectMember, Task, TaskStatus
 
@@ -126,8 +126,7 @@ def live_task_total_if_cached(*, project_id: int) -> int | None:
     The default task list (live tasks, no filter) pages through exactly `total`, so on a
     warm cache it needs no COUNT over the project, which at 100k tasks costs more than the page.
     """
-    peek = cached_aggregates_many(STATS_CACHE_NAME, [project_id], lambda scopes: {}, STATS_TTL_SECONDS)
-    counts = peek.get(project_id)
+    counts = live_cached_aggregates(STATS_CACHE_NAME, [project_id]).get(project_id)
     return None if counts is None else counts["total"]
 
 

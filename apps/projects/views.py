@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.exceptions import ForbiddenError, NotFoundError
-from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination, parse_limit
+from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination
 from apps.projects import selectors, services
 from apps.projects.models import Project, ProjectMember, Task, TaskStatus
 from apps.projects.serializers import (
@@ -34,29 +33,6 @@ from apps.projects.serializers import (
     TaskSerializer,
     TaskUpdateSerializer,
 )
-
-_MAX_OFFSET = 2**31
-
-
-class KnownTotalPagination(EnvelopePagination):
-    """The envelope, with the total already counted by the project lookup (`view.known_total`)."""
-
-    def paginate_queryset(self, queryset, request, view=None):
-        total = getattr(view, "known_total", None)
-        if total is None:
-            return super().paginate_queryset(queryset, request, view)
-        self.limit = parse_limit(request)
-        raw = request.query_params.get("offset") or "0"
-        try:
-            self.offset = int(raw)
-        except ValueError:
-            raise ValidationError({"offset": ["offset must be an integer."]}) from None
-        if not 0 <= self.offset <= _MAX_OFFSET:
-            raise ValidationError({"offset": [f"offset must be between 0 and {_MAX_OFFSET}."]})
-        self.total = total
-        if self.offset >= total:
-            return []
-        return list(queryset[self.offset : self.offset + self.limit])
 
 
 def _validated(serializer_class, data, **kwargs) -> dict:
@@ -215,7 +191,7 @@ class MemberDetailView(ProjectScopedView):
 class TaskListView(ProjectScopedView):
     queryset = Task.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = TaskSerializer
-    pagination_class = KnownTotalPagination
+    pagination_class = EnvelopePagination  # honours `known_total`: no COUNT when the total is known
 
     @extend_schema(parameters=[TaskFilterSerializer], responses=TaskSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:

@@ -104,3 +104,13 @@ def test_unreachable_redis_computes_from_the_database_and_warns(settings, caplog
         bump_now("stats", 1)
     assert compute.calls == 1
     assert any("cache unavailable" in r.getMessage() for r in caplog.records)
+
+
+def test_live_cached_aggregates_reads_only_live_figures():
+    from apps.core.caching import live_cached_aggregates
+
+    assert live_cached_aggregates("stats", [1]) == {}  # nothing cached: nothing computed
+    cached_aggregate("stats", 1, Counter("one"))
+    cached_aggregate("stats", 2, Counter("two"))
+    bump_now("stats", 2)
+    assert live_cached_aggregates("stats", [1, 2, 3]) == {1: "one"}

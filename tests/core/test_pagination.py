@@ -100,3 +100,16 @@ def test_cursor_bad_input_is_400(caller, query):
     response = client.get(f"/t/stream/?{query}")
     assert response.status_code == 400
     assert list(response.json()) == [query.split("=")[0]]
+
+
+def test_a_known_total_skips_the_count(caller, django_assert_num_queries):
+    _, client = caller
+    UserFactory.create_batch(3)
+    # token, page: no COUNT
+    with django_assert_num_queries(2):
+        body = client.get("/t/users-known-total/?known=3&limit=2").json()
+    assert (body["total"], len(body["items"])) == (3, 2)
+    # past the known end: no page query either
+    with django_assert_num_queries(1):
+        assert client.get("/t/users-known-total/?known=3&offset=3").json()["items"] == []
+    assert client.get("/t/users-known-total/?known=3&offset=-1").status_code == 400

@@ -25,6 +25,14 @@ class UserList(generics.ListAPIView):
         return User.objects.filter(is_staff=False).only("id", "username").order_by("id")
 
 
+class UserListWithKnownTotal(UserList):
+    """As UserList, with the total known beforehand (here: told by `?known=`)."""
+
+    def list(self, request, *args, **kwargs):
+        self.known_total = int(request.query_params["known"])
+        return super().list(request, *args, **kwargs)
+
+
 class UserStream(generics.ListAPIView):
     serializer_class = UserRowSerializer
     pagination_class = BeforeIdCursorPagination
@@ -69,6 +77,7 @@ async def wait_for_rename(request):
 
 urlpatterns = [
     path("t/users/", UserList.as_view()),
+    path("t/users-known-total/", UserListWithKnownTotal.as_view()),
     path("t/stream/", UserStream.as_view()),
     path("t/rename/", RenameAndBroadcast.as_view()),
     path("t/wait/", wait_for_rename),
