@@ -15,16 +15,6 @@ THREADS = 6
 PER_THREAD = 8
 
 
-@pytest.fixture(autouse=True)
-def _fresh_pool():
-    """The threads need free pooled connections; start from a fresh pool so connections an
-    earlier test left checked out (in a thread it did not close) cannot starve them."""
-    if getattr(connection, "pool", None) is not None:
-        connection.close()
-        connection.close_pool()
-    yield
-
-
 def stored_derived_status(project) -> str:
     return Project.objects.select_related("derived_status").get(pk=project.pk).derived_status.name
 
