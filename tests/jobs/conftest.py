@@ -27,12 +27,6 @@ class Cast:
         return f"/api/jobs/rooms/{ROOM}/jobs/{self.job.full_name}/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The factories set real passwords; PBKDF2 would dominate this suite's run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def cast(db) -> Cast:
     owner, member, stranger = UserFactory(), UserFactory(), UserFactory()
