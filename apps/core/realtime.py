@@ -138,12 +138,9 @@ def broadcast(group: str, type: str, data: Any, *, using: str | None = None) -> 
 
 @database_sync_to_async
 def _user_for_token(key: str):
-    from rest_framework.authtoken.models import Token
+    from apps.accounts.tokens import user_for_token
 
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    return token.user
+    return user_for_token(key) or AnonymousUser()
 
 
 class TokenAuthMiddleware:
