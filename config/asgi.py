@@ -15,6 +15,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 
+from apps.core.middleware import RequestBodyLimit  # noqa: E402
 from apps.core.realtime import TokenAuthMiddleware  # noqa: E402
 from apps.jobs.routing import websocket_urlpatterns as jobs_ws  # noqa: E402
 from apps.projects.routing import websocket_urlpatterns as projects_ws  # noqa: E402
@@ -30,7 +31,8 @@ application = ProtocolTypeRouter(
     {
         # uvicorn serves no files itself: in development Django serves the admin's and the
         # API docs' static files; in production a proxy or CDN does (SERVE_STATIC=0).
-        "http": ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app,
+        # Bodies are limited while they stream, before Django spools them (apps.core.middleware).
+        "http": RequestBodyLimit(ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),

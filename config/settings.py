@@ -196,6 +196,9 @@ SPECTACULAR_SETTINGS = {
 # --- Limits -----------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# A body within the limit (apps.core.middleware.RequestBodyLimit) always stays in memory:
+# Django's spooled body file never rolls over to disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, 2621440)
 JSON_MAX_DEPTH = envint("JSON_MAX_DEPTH", 32, minimum=2)
 WEBSOCKET_MAX_MESSAGE_BYTES = envint("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024)
 LONGPOLL_MAX_WAIT_SECONDS = 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import unquote_to_bytes
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -61,3 +62,84 @@ class RejectMalformedInputMiddleware:
 
     async def __acall__(self, request):
         return _refusal(request) or await self.get_response(request)
+
+
+# --- the body limit, while the body streams (ASGI) -----------------------------------------
+
+
+def _declared_length(headers) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_too_large(send) -> None:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body = json.dumps({"detail": f"Request body exceeds {limit} bytes.", "code": "request_too_large"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                # the rest of the body is never read: the connection cannot be reused
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestBodyLimit:
+    """ASGI wrapper of the HTTP app: the body is limited while it streams, whatever its type.
+
+    Django's ASGIHandler reads a whole body into a SpooledTemporaryFile (on disk past
+    FILE_UPLOAD_MAX_MEMORY_SIZE) before any middleware or authentication runs, and a body
+    without Content-Length (chunked) reaches the view as empty. Here the body is counted as
+    its `http.request` messages arrive: past DATA_UPLOAD_MAX_MEMORY_SIZE (or declared past it)
+    the client gets a 413 at once and nothing more is read; under it, Django receives the body
+    in memory as one message with its true Content-Length, so a chunked body reads as sent.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        declared = _declared_length(scope["headers"])
+        if declared is not None and declared > limit:
+            return await _send_too_large(send)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left before its body ended: nothing to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return await _send_too_large(send)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if declared != size and (declared is not None or size):
+            headers = [(n, v) for n, v in scope["headers"] if n not in (b"content-length", b"transfer-encoding")]
+            scope = {**scope, "headers": [*headers, (b"content-length", str(size).encode())]}
+        delivered = False
+
+        async def replay():
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # later calls wait for the disconnect, as Django expects
+
+        return await self.app(scope, replay, send)
