@@ -222,6 +222,8 @@ SILKY_PYTHON_PROFILER = False
 
 # --- Domain settings --------------------------------------------------------
 JOBS_WORKER_TIMEOUT = envint("JOBS_WORKER_TIMEOUT", 60, minimum=1)
+# Largest task payload or job schema stored, as compact JSON (400 with a field error beyond).
+JOBS_MAX_PAYLOAD_BYTES = envint("JOBS_MAX_PAYLOAD_BYTES", 256 * 1024, minimum=1024)
 PROJECTS_ARCHIVE_DONE_AFTER_DAYS = envint("PROJECTS_ARCHIVE_DONE_AFTER_DAYS", 7, minimum=1)
 
 # --- Security (clean `check --deploy` when DEBUG=0) -------------------------

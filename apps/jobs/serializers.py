@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -126,6 +129,19 @@ def _object_only(value):
     return value
 
 
+def _within_payload_cap(value):
+    # Measured as stored and served (compact JSON, UTF-8): no row, and so no response, can
+    # carry more than JOBS_MAX_PAYLOAD_BYTES of one payload or schema.
+    limit = settings.JOBS_MAX_PAYLOAD_BYTES
+    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise serializers.ValidationError(f"Must be at most {limit} bytes as JSON (this is {size}).")
+    return value
+
+
+PAYLOAD_CAP_HELP = "A JSON object of at most JOBS_MAX_PAYLOAD_BYTES (default 256 KiB) as compact JSON."
+
+
 class JobRoomMemberAddSerializer(serializers.Serializer):
     user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
@@ -141,12 +157,14 @@ class JobRegisterSerializer(serializers.Serializer):
             )
         ],
     )
-    schema = serializers.JSONField(validators=[_object_only])
+    schema = serializers.JSONField(validators=[_object_only, _within_payload_cap], help_text=PAYLOAD_CAP_HELP)
     worker_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
 
 
 class JobTaskSubmitSerializer(serializers.Serializer):
-    payload = serializers.JSONField(required=False, default=dict, validators=[_object_only])
+    payload = serializers.JSONField(
+        required=False, default=dict, validators=[_object_only, _within_payload_cap], help_text=PAYLOAD_CAP_HELP
+    )
 
 
 class JobTaskClaimSerializer(serializers.Serializer):
