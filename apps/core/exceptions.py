@@ -21,7 +21,7 @@ logger = logging.getLogger("brisk.errors")
 class ApplicationError(Exception):
     """A domain rule refused the request. Services raise these; views never catch them."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
     default_message = "The request was refused."
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
+
+if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 _MAX_OFFSET = 2**31  # a larger OFFSET is never a real page, and PostgreSQL's bigint ends at 2**63
 
 
-def _int_param(request, name: str, *, default: int, minimum: int, maximum: int) -> int:
+def _int_param(request: Request, name: str, *, default: int, minimum: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
@@ -27,7 +32,7 @@ def _int_param(request, name: str, *, default: int, minimum: int, maximum: int) 
     return value
 
 
-def parse_limit(request) -> int:
+def parse_limit(request: Request) -> int:
     return _int_param(request, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
 
 
@@ -38,10 +43,12 @@ class EnvelopePagination(BasePagination):
     from cached counts) sets `view.known_total`, and the COUNT query is skipped.
     """
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(
+        self, queryset: QuerySet[Any] | list[Any], request: Request, view: APIView | None = None
+    ) -> list[Any]:
         self.limit = parse_limit(request)
         self.offset = _int_param(request, "offset", default=0, minimum=0, maximum=_MAX_OFFSET)
-        known_total = getattr(view, "known_total", None)
+        known_total: int | None = getattr(view, "known_total", None)
         if known_total is not None:
             self.total = known_total
         else:
@@ -50,7 +57,7 @@ class EnvelopePagination(BasePagination):
             return []
         return list(queryset[self.offset : self.offset + self.limit])
 
-    def get_paginated_response(self, data):
+    def get_paginated_response(self, data: Any) -> Response:
         return Response(
             OrderedDict([("items", data), ("total", self.total), ("limit", self.limit), ("offset", self.offset)])
         )
@@ -67,7 +74,7 @@ class EnvelopePagination(BasePagination):
             },
         }
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         return [
             {
                 "name": "limit",
@@ -95,10 +102,12 @@ class BeforeIdCursorPagination(BasePagination):
 
     cursor_field = "id"
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(
+        self, queryset: QuerySet[Any, Any], request: Request, view: APIView | None = None
+    ) -> list[Any]:
         self.limit = parse_limit(request)
         before = request.query_params.get("before")
-        if before not in (None, ""):
+        if before is not None and before != "":
             try:
                 before_id = int(before)
             except (TypeError, ValueError):
@@ -112,7 +121,7 @@ class BeforeIdCursorPagination(BasePagination):
         self.next_before = getattr(rows[-1], self.cursor_field) if self.has_more else None
         return rows
 
-    def get_paginated_response(self, data):
+    def get_paginated_response(self, data: Any) -> Response:
         return Response(OrderedDict([("items", data), ("has_more", self.has_more), ("next_before", self.next_before)]))
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +135,7 @@ class BeforeIdCursorPagination(BasePagination):
             },
         }
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         return [
             {
                 "name": "before",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 
 from apps.core.db import db_burst
 
@@ -40,7 +41,7 @@ async def _check_channel_layer() -> None:
         raise RuntimeError("channel layer returned another message")
 
 
-async def _run(check) -> str:
+async def _run(check: Callable[[], Awaitable[None]] | Callable[[], None]) -> str:
     try:
         if asyncio.iscoroutinefunction(check):
             await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
@@ -51,7 +52,7 @@ async def _run(check) -> str:
     return "ok"
 
 
-async def healthz(request):
+async def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database, the cache and the channel layer all answer; 503 naming what is down."""
     database, cache_status, channel_layer = await asyncio.gather(
         _run(_check_database), _run(_check_cache), _run(_check_channel_layer)

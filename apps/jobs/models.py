@@ -81,7 +81,7 @@ class RoomMember(models.Model):
         return f"{self.user_id} in {self.room_id}"
 
 
-class JobQuerySet(models.QuerySet):
+class JobQuerySet(models.QuerySet["Job"]):
     def live(self) -> JobQuerySet:
         return self.filter(deleted=False)
 
@@ -122,7 +122,9 @@ class Worker(models.Model):
     )
     last_heartbeat = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
-    jobs = models.ManyToManyField(Job, through="WorkerJob", related_name="workers")
+    jobs: models.ManyToManyField[Job, WorkerJob] = models.ManyToManyField(
+        Job, through="WorkerJob", related_name="workers"
+    )
 
     class Meta:
         indexes = [
@@ -150,7 +152,7 @@ class WorkerJob(models.Model):
         return f"worker {self.worker_id} runs job {self.job_id}"
 
 
-class TaskQuerySet(models.QuerySet):
+class TaskQuerySet(models.QuerySet["Task"]):
     def visible_to(self, user) -> TaskQuerySet:
         """Tasks of the user's rooms, tasks they submitted, and tasks their workers hold."""
         if user.is_superuser:
@@ -181,6 +183,8 @@ class Task(models.Model):
     error = models.TextField(blank=True, default="")
 
     objects = TaskQuerySet.as_manager()
+
+    queue_position: int | None  # not a column: attached by selectors.tasks_attach_queue_positions
 
     class Meta:
         indexes = [

@@ -219,7 +219,7 @@ def task_claim_candidates(*, job_ids: list[int]) -> QuerySet[Task]:
     """Pending tasks of these jobs, oldest first, row-locked skipping rows other claimers hold."""
     # The job ids are literals, so for the usual one-job worker the planner walks the partial
     # pending index in (created_at, id) order and stops at the first row it can lock.
-    job_filter = {"job_id": job_ids[0]} if len(job_ids) == 1 else {"job_id__in": job_ids}
+    job_filter: dict[str, int | list[int]] = {"job_id": job_ids[0]} if len(job_ids) == 1 else {"job_id__in": job_ids}
     return (
         Task.objects.pending()
         .filter(**job_filter)

@@ -295,7 +295,8 @@ def task_status_change(*, user: User, task_id: int, status: str, error: str = ""
         changes["error"] = error
     # The write is conditional on the state we checked: a worker that lost the task
     # (swept, cancelled, claimed by another) changes nothing.
-    updated = Task.objects.filter(pk=task.pk, status=current, worker_id=task.worker_id).update(**changes)
+    # worker_id=None is IS NULL at runtime; django-stubs types the lookup value as non-null.
+    updated = Task.objects.filter(pk=task.pk, status=current, worker_id=task.worker_id).update(**changes)  # type: ignore[misc]
     if not updated:
         raise ConflictError("The task changed meanwhile; reload it.", code="task_changed")
     for field, value in changes.items():

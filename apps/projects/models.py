@@ -17,7 +17,7 @@ PROJECT_KEY_VALIDATOR = RegexValidator(r"^[A-Z]{2,10}\Z", "A project key is 2 to
 RANK_GAP = 2**16
 
 
-class ProjectQuerySet(models.QuerySet):
+class ProjectQuerySet(models.QuerySet["Project"]):
     def visible_to(self, user) -> ProjectQuerySet:
         """The live projects the user is a member of: everything a client may see starts here."""
         if user is None or not user.is_authenticated:
@@ -45,6 +45,11 @@ class Project(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = ProjectQuerySet.as_manager()
+
+    # Not columns: what selectors annotate and views attach, declared for the type checker.
+    my_role: str | None  # ProjectQuerySet.with_role()
+    counts: dict[str, int]  # status counts attached for the response
+    task_total: int  # annotated by the task-list selector
 
     class Meta:
         ordering = ("-id",)
@@ -77,6 +82,11 @@ class TaskStatus(models.Model):
     category = models.CharField(max_length=10, choices=Category.choices)
     rank = models.PositiveIntegerField(default=0)
 
+    # Not columns: annotated by the board queries in services/board.py and services/tasks.py.
+    has_live: bool
+    tail_rank: int | None
+    parent_ok: bool
+
     class Meta:
         ordering = ("project_id", "rank", "id")
         verbose_name_plural = "task statuses"
@@ -86,11 +96,11 @@ class TaskStatus(models.Model):
         return self.name
 
 
-class TaskQuerySet(models.QuerySet):
-    def live(self) -> TaskQuerySet:
+class ProjectTaskQuerySet(models.QuerySet["Task"]):
+    def live(self) -> ProjectTaskQuerySet:
         return self.filter(archived_at__isnull=True)
 
-    def open(self) -> TaskQuerySet:
+    def open(self) -> ProjectTaskQuerySet:
         """Not archived and not in a done column."""
         return self.live().exclude(status__category=TaskStatus.Category.DONE)
 
@@ -140,7 +150,9 @@ class Task(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = TaskQuerySet.as_manager()
+    objects = ProjectTaskQuerySet.as_manager()
+
+    subtask_count: int  # not a column: annotated by the selectors that show it
 
     class Meta:
         constraints = [

@@ -29,7 +29,7 @@ def empty_counts() -> dict[str, int]:
     return {"total": 0, **dict.fromkeys(COUNT_KEYS, 0)}
 
 
-def derived_category(counts: dict[str, int]) -> str:
+def derived_category(counts: dict[str, int]) -> TaskStatus.Category:
     """The project's status from its live task counts: the first rule that applies wins."""
     if counts["total"] == 0:
         return TaskStatus.Category.TODO

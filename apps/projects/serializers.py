@@ -56,7 +56,7 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "key",
             "name",
@@ -109,7 +109,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Task
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "key",
             "project_id",

@@ -307,10 +307,8 @@ def _renumber_column(*, project_id: int, status_id: int) -> None:
 
 def _rank_between(low: int | None, high: int | None) -> int | None:
     """A rank strictly between the neighbours, or None when they leave no room."""
-    if low is None and high is None:
-        return RANK_GAP
     if high is None:
-        return low + RANK_GAP
+        return RANK_GAP if low is None else low + RANK_GAP
     if low is None:
         return high - RANK_GAP
     if high - low < 2:
@@ -358,7 +356,8 @@ def task_move(
                 raise ApplicationError(
                     f"{name} must be a task in the target column.", code="anchor_not_in_column", extra={"field": name}
                 )
-    before, after = anchors.get(before_id), anchors.get(after_id)
+    before = anchors.get(before_id) if before_id is not None else None
+    after = anchors.get(after_id) if after_id is not None else None
     if before is not None and after is not None and after.rank >= before.rank:
         raise ConflictError("after_id must come before before_id in the column.", code="anchors_out_of_order")
 
@@ -369,6 +368,7 @@ def task_move(
         for anchor in anchors.values():
             anchor.refresh_from_db(fields=["rank"])
         rank = _rank_between(*_neighbour_ranks(**where, before=before, after=after))
+        assert rank is not None, "a renumbered column leaves RANK_GAP between neighbours"
 
     now = timezone.now()
     task.status = status

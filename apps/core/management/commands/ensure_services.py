@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from django.core.management.base import BaseCommand
@@ -72,7 +73,7 @@ def _wait(host: str, port: int) -> bool:
 class Command(BaseCommand):
     help = "Ensure PostgreSQL (DATABASE_URL) and Redis (REDIS_URL) answer; start local ones that are down."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         missing = []
         db = urlparse(os.environ.get("DATABASE_URL", ""))
         redis = urlparse(os.environ.get("REDIS_URL", ""))

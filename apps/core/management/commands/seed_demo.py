@@ -6,6 +6,7 @@ Idempotent: running it twice leaves the same data.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
@@ -19,7 +20,7 @@ DEMO_PASSWORD = "brisk-demo"  # noqa: S105 - printed on purpose: demo logins onl
 class Command(BaseCommand):
     help = "Load idempotent demo data for every app and print the demo logins."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
             users = demo_users_ensure(password=DEMO_PASSWORD)
         for config in apps.get_app_configs():
