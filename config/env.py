@@ -1,6 +1,7 @@
 """Small typed readers for environment variables that fail loudly at start-up."""
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -44,3 +45,21 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# DRF reads "<count>/<period>" and keys the period on its first letter; anything else would
+# make the throttle raise on every request (and a resilient throttle would then let all through).
+_RATE = re.compile(r"(?P<count>[0-9]+)\s*/\s*(?P<period>s|sec|second|m|min|minute|h|hour|d|day)s?", re.IGNORECASE)
+
+
+def envrate(name: str, default: str) -> str:
+    """A DRF throttle rate such as `30/min`: a positive count per second, minute, hour or day."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        raw = default
+    match = _RATE.fullmatch(raw.strip())
+    if match is None or int(match["count"]) < 1:
+        raise ImproperlyConfigured(
+            f"{name} must be a rate like 30/min (a positive count per s, min, hour or day), got {raw!r}"
+        )
+    return f"{int(match['count'])}/{match['period'].lower()}"
