@@ -179,7 +179,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.exception_handler",
     "DEFAULT_METADATA_CLASS": "apps.core.metadata.BriskMetadata",
-    "DEFAULT_THROTTLE_RATES": {"auth_token": envrate("AUTH_TOKEN_THROTTLE_RATE", "30/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "auth_token": envrate("AUTH_TOKEN_THROTTLE_RATE", "30/min"),
+        # Creates, per user, shared by all workers through Redis (apps.core.throttling); the
+        # defaults are far above what a real client sends: they stop runaway scripts.
+        "jobs_task_submit": envrate("JOBS_TASK_SUBMIT_THROTTLE_RATE", "6000/min"),
+        "jobs_worker_register": envrate("JOBS_WORKER_REGISTER_THROTTLE_RATE", "600/min"),
+        "projects_create": envrate("PROJECTS_CREATE_THROTTLE_RATE", "600/min"),
+        "projects_task_create": envrate("PROJECTS_TASK_CREATE_THROTTLE_RATE", "6000/min"),
+    },
+    # Only views that declare `create_throttle_scope` are counted (and only their writes).
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.CreateRateThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -119,6 +119,7 @@ class WorkerListCreateView(generics.GenericAPIView):
 
     serializer_class = JobWorkerListItemSerializer
     filter_backends = ()
+    create_throttle_scope = "jobs_worker_register"
 
     def get_queryset(self):
         return selectors.worker_list_for_user(user=self.request.user)
@@ -242,6 +243,8 @@ class RoomTaskListView(_TaskPageMixin, generics.GenericAPIView):
 
 class JobTaskListView(_TaskPageMixin, generics.GenericAPIView):
     """A job's tasks from this room (GET), or submit one (POST → 202 and Location)."""
+
+    create_throttle_scope = "jobs_task_submit"
 
     # auth, room access, job, count, page (job joined), queue positions
     @extend_schema(

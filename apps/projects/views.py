@@ -71,6 +71,7 @@ class ProjectListView(generics.GenericAPIView):
     queryset = Project.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = ProjectSerializer
     pagination_class = EnvelopePagination
+    create_throttle_scope = "projects_create"
 
     @extend_schema(responses=ProjectSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -192,6 +193,7 @@ class TaskListView(ProjectScopedView):
     queryset = Task.objects.none()  # for the schema only: handlers start from selectors
     serializer_class = TaskSerializer
     pagination_class = EnvelopePagination  # honours `known_total`: no COUNT when the total is known
+    create_throttle_scope = "projects_task_create"
 
     @extend_schema(parameters=[TaskFilterSerializer], responses=TaskSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
