@@ -13,8 +13,10 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 SCALE ?= 1
 BENCH_PORT ?= 8765
 BENCH_ONLY ?=
+BENCH_ARGS ?=
+SCENARIO ?= projects.task.list.n_tasks
 
-.PHONY: install run test bench bench-check worker lint format migrate clean
+.PHONY: install run test bench bench-check bench-profile worker lint format migrate clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or set PYTHON=...)"; exit 1; }
@@ -48,12 +50,17 @@ test: install
 ## bench: seed at SCALE, serve with uvicorn workers, drive load, write bench/results/
 bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py ensure_services
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) BENCH_PORT=$(BENCH_PORT) BENCH_ONLY=$(BENCH_ONLY) $(PY) -m bench --scale $(SCALE)
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) BENCH_PORT=$(BENCH_PORT) BENCH_ONLY=$(BENCH_ONLY) $(PY) -m bench --scale $(SCALE) $(BENCH_ARGS)
 
 ## bench-check: a small bench that fails on a p95 or query-budget regression
 bench-check: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py ensure_services
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) BENCH_PORT=$(BENCH_PORT) BENCH_ONLY=$(BENCH_ONLY) $(PY) -m bench --check
+
+## bench-profile: one SCENARIO at concurrency 1 and 4, with a py-spy profile of a worker in bench/results/
+bench-profile: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py ensure_services
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) BENCH_PORT=$(BENCH_PORT) $(PY) -m bench --scale $(SCALE) --profile $(SCENARIO) $(BENCH_ARGS)
 
 ## worker: Celery worker with beat (periodic sweeps) against Redis
 worker: install

@@ -1,9 +1,13 @@
-"""`python -m bench [--scale N] [--check]`: see bench/harness.py and README "Benchmarks"."""
+"""`python -m bench [--scale N] [--check] [--concurrency 1,4] [--profile SCENARIO]`.
+
+See bench/harness.py and README "Benchmarks".
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime
 import importlib
 import os
@@ -16,7 +20,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from bench.harness import markdown_table, run_scenario, write_results
+from bench.harness import Result, Scenario, markdown_table, run_scenario, write_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -88,6 +92,95 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
     )
 
 
+def worker_processes(server: subprocess.Popen) -> list:
+    """The uvicorn worker processes (the supervisor only restarts them: its CPU is not the requests')."""
+    import psutil
+
+    children = psutil.Process(server.pid).children(recursive=True)
+    return children or [psutil.Process(server.pid)]
+
+
+def cpu_probe_for(server: subprocess.Popen):
+    """Seconds of user + system CPU the server's workers have used so far."""
+    processes = worker_processes(server)
+
+    def probe() -> float:
+        total = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except Exception:  # noqa: S112 - a worker that died counts nothing more
+                continue
+            total += times.user + times.system
+        return total
+
+    return probe
+
+
+def runs_of(scenario, concurrencies: list[int | None]) -> list:
+    """A plain scenario once per client concurrency asked for; custom ones and those declaring
+    their own concurrency (the `.sequential` ones) once, as declared."""
+    default = Scenario.__dataclass_fields__["concurrency"].default
+    if scenario.custom is not None or scenario.concurrency != default:
+        return [scenario]
+    return [scenario if c is None else dataclasses.replace(scenario, concurrency=c) for c in concurrencies]
+
+
+class PySpy:
+    """`py-spy record` of one worker while a block runs; collapsed stacks plus a text summary."""
+
+    def __init__(self, pid: int, path: str):
+        self.pid, self.path = pid, path
+
+    def __enter__(self):
+        spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+            [spy, "record", "--pid", str(self.pid), "--format", "raw", "--rate", "200", "--nonblocking"]
+            + ["--output", self.path],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(1.0)  # py-spy attaches before the measured requests start
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        try:
+            _, stderr = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            stderr = b""
+        if self.process.returncode not in (0, -signal.SIGINT) and not os.path.exists(self.path):
+            print(f"py-spy failed: {stderr.decode(errors='replace').strip()[-500:]}", flush=True)
+
+
+def summarize_collapsed(path: str, top: int = 30) -> str:
+    """Self and inclusive sample shares per function from py-spy's collapsed stacks."""
+    from collections import Counter
+
+    self_counts: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    with open(path) as fh:
+        for line in fh:
+            stack, _, count = line.rstrip().rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            n = int(count)
+            total += n
+            frames = [frame.split(" (")[0] + " (" + frame.split(" (")[-1] for frame in stack.split(";")]
+            self_counts[frames[-1]] += n
+            for frame in set(frames):
+                inclusive[frame] += n
+    if not total:
+        return "no samples\n"
+    lines = [f"{total} samples of the worker's busy time", "", "## self", ""]
+    lines += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in self_counts.most_common(top)]
+    lines += ["", "## inclusive", ""]
+    lines += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)]
+    return "\n".join(lines) + "\n"
+
+
 def wait_ready(base_url: str, timeout: float = 45.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,7 +199,19 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=None, help="requests per scenario")
     parser.add_argument("--check", action="store_true", help="small run; exit 1 on a p95 or budget regression")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--concurrency", default="", help="run every plain scenario at these client concurrencies, e.g. 1,4"
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="SCENARIO",
+        help="run one scenario at concurrency 1 and 4 and write a py-spy profile of a worker to bench/results/",
+    )
     args = parser.parse_args()
+    concurrencies = [int(c) for c in args.concurrency.split(",") if c] or [None]
+    if args.profile:
+        concurrencies = [1, 4]
     if args.check:
         args.scale = 1
     n = args.requests or (60 if args.check else 300)
@@ -116,6 +221,8 @@ def main() -> int:
         raise SystemExit("bench: set DATABASE_URL (postgres://) and REDIS_URL (redis://); `make bench` does")
     port = int(os.environ.get("BENCH_PORT", "8765"))
     only = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]
+    if args.profile:
+        only = [args.profile.split(".")[0]]
 
     recreate_database(database_url)
     flush_redis(redis_url)
@@ -141,19 +248,38 @@ def main() -> int:
 
     base_url = f"http://127.0.0.1:{port}"
     server = start_server(port, args.workers)
-    results = []
+    results: list[Result] = []
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H%M")
     try:
         wait_ready(base_url)
+        cpu_probe = cpu_probe_for(server)
         for module in modules:
             for scenario in module.SCENARIOS:
-                result = asyncio.run(run_scenario(scenario, states[module.__name__], base_url, n))
-                results.append(result)
-                status = "ok" if not result.failures else "FAIL " + "; ".join(result.failures)
-                print(
-                    f"{result.name:<40} p50 {result.p50:>7} p95 {result.p95:>7} ms  "
-                    f"{result.rps:>7} req/s  q={result.queries}  {status}",
-                    flush=True,
-                )
+                if args.profile and scenario.name != args.profile:
+                    continue
+                runs = runs_of(scenario, concurrencies)
+                for index, run in enumerate(runs):
+                    state = states[module.__name__]
+                    if args.profile and index == len(runs) - 1:  # the concurrency-4 run
+                        stem = os.path.join(ROOT, "bench", "results", f"{stamp}-profile-{scenario.name}")
+                        with PySpy(worker_processes(server)[0].pid, stem + ".collapsed.txt"):
+                            result = asyncio.run(run_scenario(run, state, base_url, n, cpu_probe))
+                        if os.path.exists(stem + ".collapsed.txt"):
+                            with open(stem + ".summary.txt", "w") as fh:
+                                title = f"# {scenario.name}, concurrency {run.concurrency}, 1 of {args.workers} workers"
+                                fh.write(title + "\n\n")
+                                fh.write(summarize_collapsed(stem + ".collapsed.txt"))
+                            print(f"profile: {stem}.collapsed.txt, {stem}.summary.txt", flush=True)
+                    else:
+                        result = asyncio.run(run_scenario(run, state, base_url, n, cpu_probe))
+                    results.append(result)
+                    status = "ok" if not result.failures else "FAIL " + "; ".join(result.failures)
+                    print(
+                        f"{result.name:<44} c={result.concurrency or '-'} cpu {result.cpu_ms} ms/req  "
+                        f"p50 {result.p50:>7} p95 {result.p95:>7} ms  {result.rps:>7} req/s  "
+                        f"q={result.queries}  {status}",
+                        flush=True,
+                    )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -162,7 +288,7 @@ def main() -> int:
             os.killpg(server.pid, signal.SIGKILL)
 
     meta = {
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H%M"),
+        "date": stamp + (f"-profile-{args.profile}" if args.profile else ""),
         "scale": args.scale,
         "requests": n,
         "workers": args.workers,

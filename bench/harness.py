@@ -23,6 +23,7 @@ import httpx
 SERVER_TIMING_QUERIES = re.compile(r'desc="(\d+) queries"')
 SERVER_TIMING_DURATIONS = re.compile(r"(?:^|,\s*)(db|app);dur=([\d.]+)")
 SCENARIO_TIME_LIMIT_SECONDS = 60.0
+CpuProbe = Callable[[], float]  # seconds of CPU the server's worker processes have used so far
 GET_P95_LIMIT_MS = 300.0
 POST_P95_LIMIT_MS = 500.0
 
@@ -53,6 +54,10 @@ class Scenario:
     custom: Callable[[dict, httpx.AsyncClient, str, int], Awaitable[list[Sample]]] | None = None
     requests: int | None = None  # override the harness's request count
     concurrency: int = 4
+    # Server CPU milliseconds per request (all uvicorn workers, user + system) that
+    # `make bench-check` refuses to pass: the figure that stays stable on a shared machine.
+    # Set about 1.6x the measured value: room for a noisy neighbour, not for a 2x regression.
+    cpu_ceiling_ms: float | None = None
 
 
 @dataclass
@@ -68,6 +73,9 @@ class Result:
     rps: float
     queries: int | None
     server_p50: float | None = None
+    cpu_ms: float | None = None  # server CPU per request over the measured requests
+    cpu_ceiling_ms: float | None = None
+    concurrency: int | None = None
     failures: list[str] = field(default_factory=list)
 
 
@@ -121,11 +129,16 @@ async def run_plain(scenario: Scenario, state: dict, client: httpx.AsyncClient, 
     return samples, time.perf_counter() - started
 
 
-async def run_scenario(scenario: Scenario, state: dict, base_url: str, n: int) -> Result:
+async def run_scenario(
+    scenario: Scenario, state: dict, base_url: str, n: int, cpu_probe: CpuProbe | None = None
+) -> Result:
     n = scenario.requests or n
     limits = httpx.Limits(max_connections=scenario.concurrency + 4)
+    cpu_before = cpu_after = 0.0
     async with httpx.AsyncClient(base_url=base_url, timeout=65.0, limits=limits) as client:
         if scenario.custom is not None:
+            # custom scenarios warm up inside: their CPU includes the few warm-up requests
+            cpu_before = cpu_probe() if cpu_probe else 0.0
             started = time.perf_counter()
             samples = await asyncio.wait_for(
                 scenario.custom(state, client, base_url, n), SCENARIO_TIME_LIMIT_SECONDS * 2
@@ -134,7 +147,9 @@ async def run_scenario(scenario: Scenario, state: dict, base_url: str, n: int) -
         else:
             for i in range(min(5, n)):  # warm the workers' pools and caches
                 await send(client, scenario.request(state, n + i))
+            cpu_before = cpu_probe() if cpu_probe else 0.0
             samples, elapsed = await run_plain(scenario, state, client, n)
+        cpu_after = cpu_probe() if cpu_probe else 0.0
     latencies = [s.ms for s in samples]
     errors = sum(1 for s in samples if s.status >= 400)
     counted = [s.queries for s in samples if s.queries is not None]
@@ -151,6 +166,9 @@ async def run_scenario(scenario: Scenario, state: dict, base_url: str, n: int) -
         rps=round(len(samples) / elapsed, 1) if elapsed > 0 else 0.0,
         queries=max(counted) if counted else None,
         server_p50=round(statistics.median(inside), 1) if inside else None,
+        cpu_ms=round((cpu_after - cpu_before) * 1000 / len(samples), 2) if cpu_probe and samples else None,
+        cpu_ceiling_ms=scenario.cpu_ceiling_ms,
+        concurrency=scenario.concurrency if scenario.custom is None else None,
     )
     limit = GET_P95_LIMIT_MS if scenario.method.upper() == "GET" else POST_P95_LIMIT_MS
     if not samples:
@@ -162,23 +180,33 @@ async def run_scenario(scenario: Scenario, state: dict, base_url: str, n: int) -
         result.failures.append(f"p95 {result.p95} ms > {limit} ms")
     if scenario.budget is not None and result.queries is not None and result.queries > scenario.budget:
         result.failures.append(f"{result.queries} queries > budget {scenario.budget}")
+    if scenario.cpu_ceiling_ms is not None and result.cpu_ms is not None and result.cpu_ms > scenario.cpu_ceiling_ms:
+        result.failures.append(f"CPU {result.cpu_ms} ms/request > ceiling {scenario.cpu_ceiling_ms} ms")
     return result
 
 
 def markdown_table(results: list[Result], meta: dict) -> str:
     lines = [
         f"# Bench {meta['date']} (scale {meta['scale']}, {meta['requests']} requests per scenario, "
-        f"{meta['workers']} uvicorn workers, concurrency 4)",
+        f"{meta['workers']} uvicorn workers)",
         "",
-        "| scenario | method | n | p50 ms | p95 ms | p99 ms | server p50 ms | req/s | queries/req | budget | result |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "CPU ms/req: user + system CPU of the uvicorn worker processes over the measured requests,",
+        "divided by their number (ceiling: what `make bench-check` allows). c: client concurrency.",
+        "",
+        "| scenario | method | c | n | CPU ms/req | ceiling | p50 ms | p95 ms | p99 ms | server p50 ms | req/s "
+        "| queries/req | budget | result |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
+
+    def cell(value) -> str:
+        return "-" if value is None else str(value)
+
     for r in results:
         verdict = "ok" if not r.failures else "FAIL: " + "; ".join(r.failures)
         lines.append(
-            f"| {r.name} | {r.method} | {r.count} | {r.p50} | {r.p95} | {r.p99} | "
-            f"{'-' if r.server_p50 is None else r.server_p50} | {r.rps} | "
-            f"{'-' if r.queries is None else r.queries} | {'-' if r.budget is None else r.budget} | {verdict} |"
+            f"| {r.name} | {r.method} | {cell(r.concurrency)} | {r.count} | {cell(r.cpu_ms)} | "
+            f"{cell(r.cpu_ceiling_ms)} | {r.p50} | {r.p95} | {r.p99} | {cell(r.server_p50)} | {r.rps} | "
+            f"{cell(r.queries)} | {cell(r.budget)} | {verdict} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -172,6 +172,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # orjson with DRF's bytes (apps/core/renderers.py); the browsable API stays
+    "DEFAULT_RENDERER_CLASSES": [
+        "apps.core.renderers.FastJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.EnvelopePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.StrictJSONParser"],
@@ -220,7 +225,8 @@ SLOW_QUERY_MS = envint("SLOW_QUERY_MS", 200, minimum=0)
 PROFILING_EXCLUDED_PREFIXES = ("/silk/", "/ws/", "/static/", "/healthz")
 SILKY_AUTHENTICATION = True
 SILKY_AUTHORISATION = True
-SILKY_PERMISSIONS = lambda user: user.is_staff  # noqa: E731
+# silk shows every recorded request's SQL and headers: superusers only (issue 8)
+SILKY_PERMISSIONS = lambda user: user.is_superuser  # noqa: E731
 # Record only what SampledSilkMiddleware sampled (apps.core.profiling).
 SILKY_INTERCEPT_FUNC = lambda request: getattr(request, "_brisk_silk_sampled", False)  # noqa: E731
 SILKY_MIDDLEWARE_CLASS = "apps.core.profiling.SampledSilkMiddleware"

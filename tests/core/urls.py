@@ -75,7 +75,17 @@ async def wait_for_rename(request):
     return JsonResponse({"before": before, "after": after, "event": event})
 
 
+def no_store(request):
+    """A response that must not be stored anywhere (as a token response would be)."""
+    from django.http import JsonResponse
+
+    response = JsonResponse({"secret": "not-for-silk"})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 urlpatterns = [
+    path("t/no-store/", no_store),
     path("t/users/", UserList.as_view()),
     path("t/users-known-total/", UserListWithKnownTotal.as_view()),
     path("t/stream/", UserStream.as_view()),
