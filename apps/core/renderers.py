@@ -28,13 +28,13 @@ class FastJSONRenderer(JSONRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:
             return b""
-        if self.get_indent(accepted_media_type, renderer_context or {}):
+        if self.get_indent(accepted_media_type or "", renderer_context or {}):
             # the browsable API and `?indent`: not a hot path, DRF's own renderer indents
-            return super().render(data, accepted_media_type, renderer_context)
+            return bytes(super().render(data, accepted_media_type, renderer_context))
         try:
             rendered = orjson.dumps(data, default=_drf_default, option=_OPTIONS)
         except (orjson.JSONEncodeError, TypeError, ValueError):
-            return super().render(data, accepted_media_type, renderer_context)
+            return bytes(super().render(data, accepted_media_type, renderer_context))
         # as DRF does: U+2028/U+2029 are valid JSON but end a line in JavaScript
         if b"\xe2\x80\xa8" in rendered or b"\xe2\x80\xa9" in rendered:
             rendered = rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
