@@ -16,6 +16,7 @@ the limit, never the create.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.cache import cache
 from rest_framework.permissions import SAFE_METHODS
@@ -28,45 +29,50 @@ logger = logging.getLogger("brisk.throttle")
 class CreateRateThrottle(ScopedRateThrottle):
     scope_attr = "create_throttle_scope"
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Any, view: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        self.scope = getattr(view, self.scope_attr, None)
-        if not self.scope:
+        scope = getattr(view, self.scope_attr, None)
+        if not scope:
             return True
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        if self.rate is None:
+        self.scope = scope
+        rate = self.get_rate()
+        if rate is None:
+            return True
+        self.rate = rate
+        num_requests, duration = self.parse_rate(rate)
+        if num_requests is None or duration is None:
             return True
         user = request.user
         ident = f"u{user.pk}" if user and user.is_authenticated else f"a{self.get_ident(request)}"
-        now = self.timer()
-        window = int(now // self.duration)
-        key = f"throttle:{self.scope}:{ident}:{window}"
+        now = float(self.timer())
+        window = int(now // duration)
+        key = f"throttle:{scope}:{ident}:{window}"
         try:
-            current = self._increment(key)
-            previous = int(cache.get(f"throttle:{self.scope}:{ident}:{window - 1}") or 0)
+            current = self._increment(key, duration)
+            previous = int(cache.get(f"throttle:{scope}:{ident}:{window - 1}") or 0)
         except Exception as exc:
-            logger.warning("throttle cache unavailable, allowing %s: %s", self.scope, exc.__class__.__name__)
+            logger.warning("throttle cache unavailable, allowing %s: %s", scope, exc.__class__.__name__)
             return True
-        elapsed = now - window * self.duration
-        estimate = previous * (1 - elapsed / self.duration) + current
-        if estimate <= self.num_requests:
+        elapsed = now - window * duration
+        estimate = previous * (1 - elapsed / duration) + current
+        if estimate <= num_requests:
             return True
-        self._wait = self.duration - elapsed
+        self._wait: float = duration - elapsed
         return False
 
     def get_rate(self) -> str | None:
         # read at each request (DRF reads the rates once, at import): settings stay the truth
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) if self.scope else None
+        return None if rate is None else str(rate)
 
-    def _increment(self, key: str) -> int:
+    def _increment(self, key: str, duration: int) -> int:
         try:
-            return cache.incr(key)
+            return int(cache.incr(key))
         except ValueError:  # first request of the window
-            if cache.add(key, 1, timeout=2 * self.duration):
+            if cache.add(key, 1, timeout=2 * duration):
                 return 1
-            return cache.incr(key)
+            return int(cache.incr(key))
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
