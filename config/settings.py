@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.converters import ID_PATH_SCHEMA
 from config.env import envbool, envint, envlist, envrate, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -181,7 +182,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.StrictJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.BudgetedAutoSchema",  # appends each operation's query budget
     "EXCEPTION_HANDLER": "apps.core.exceptions.exception_handler",
     "DEFAULT_METADATA_CLASS": "apps.core.metadata.BriskMetadata",
     "DEFAULT_THROTTLE_RATES": {
@@ -206,6 +207,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "PATH_CONVERTER_OVERRIDES": {"id": ID_PATH_SCHEMA},  # <id:...> is an integer id (apps/core/converters.py)
 }
 
 # --- Limits -----------------------------------------------------------------

@@ -9,9 +9,8 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.converters import MAX_ID
 from apps.jobs.models import JOB_NAME_PATTERN, JobCategory, TaskStatus
-
-MAX_ID = 2**63 - 1
 
 
 # A pattern, not an enum: drf-spectacular hoists every enum into a component named after the

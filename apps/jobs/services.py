@@ -30,7 +30,6 @@ from apps.jobs.models import (
 )
 from apps.jobs.selectors import (
     queue_positions_for_tasks,
-    room_check_access,
     room_validate_name,
     task_claim_candidates,
     task_get,
@@ -60,9 +59,8 @@ def room_create(*, user: User, room: str) -> bool:
 
 
 @transaction.atomic
-def room_member_add(*, user: User, room: str, member_id: int) -> bool:
-    """A member adds another user to the room; True if they were not a member yet."""
-    room_check_access(user=user, room=room)
+def room_member_add(*, room: str, member_id: int) -> bool:
+    """Add a user to the room (the view checked the caller's membership); True if they were not a member yet."""
     if room in SHARED_ROOMS:
         raise ApplicationError(f"{room} is a shared room; it has no members.", code="shared_room")
     obj = Room.objects.filter(name=room).first()
@@ -188,8 +186,9 @@ def _owned_worker(*, user: User, worker_id: int) -> Worker:
 def job_register(
     *, user: User, room: str, category: str, name: str, schema: dict[str, Any], worker_id: int | None = None
 ) -> tuple[Job, bool]:
-    """Register (or re-register) a job and link the worker; (job, created). Same schema is idempotent."""
-    room_check_access(user=user, room=room)
+    """Register (or re-register) a job and link the worker; (job, created). Same schema is idempotent.
+
+    The caller's access to `room` is the view's to check (once, in `RoomScopedView`)."""
     worker = _owned_worker(user=user, worker_id=worker_id) if worker_id is not None else None
     job, created = Job.objects.get_or_create(room=room, category=category, name=name, defaults={"schema": schema})
     if not created:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
+from apps.core.converters import MAX_ID
 from apps.jobs import selectors, services
 from apps.jobs.models import TaskStatus
 from apps.jobs.serializers import (
@@ -62,7 +66,7 @@ TASK_STATUS_UPDATE_BODY = {
             "worker_id": {
                 "type": "integer",
                 "minimum": 1,
-                "maximum": 2**63 - 1,
+                "maximum": MAX_ID,
                 "nullable": True,
                 "description": "Required to claim a pending task.",
             },
@@ -78,11 +82,32 @@ def _status_filter(request) -> str | None:
     return filters.validated_data.get("status")
 
 
+def _tasks_with_positions(page: list) -> Any:
+    # one ROW_NUMBER() query for the page's queue positions
+    return JobTaskSerializer(selectors.tasks_attach_queue_positions(page), many=True).data
+
+
+class RoomScopedView(ScopedView):
+    """Everything under /api/jobs/rooms/{room}/: the caller must be a member of the room
+    (shared rooms: a superuser). Checked once, before the handler: 404 for a stranger,
+    403 for a shared room, 400 for a malformed name. Every member may do everything."""
+
+    scope: str
+
+    def get_scope(self) -> str:
+        room = self.kwargs["room"]
+        selectors.room_check_access(user=self.request.user, room=room)  # one query: the caller's membership
+        return room
+
+
 # --- rooms ------------------------------------------------------------------
 
 
-class RoomView(APIView):
+class RoomView(BriskView):
     """Create a room; the caller becomes its first member."""
+
+    access = {"PUT": AUTHENTICATED}  # the room need not exist yet: the service decides
+    query_budget = {"PUT": 4}  # token, room get_or_create (SELECT, INSERT), membership INSERT
 
     @extend_schema(
         request=None,
@@ -96,8 +121,11 @@ class RoomView(APIView):
         )
 
 
-class RoomMembersView(APIView):
+class RoomMembersView(RoomScopedView):
     """A member adds another user to the room."""
+
+    access = {"POST": MEMBER}
+    query_budget = {"POST": 6}  # token, membership, room, user exists, membership get_or_create (SELECT, INSERT)
 
     @extend_schema(
         request=JobRoomMemberAddSerializer,
@@ -105,29 +133,25 @@ class RoomMembersView(APIView):
         responses={200: OpenApiResponse(description="Already a member"), 201: OpenApiResponse(description="Added")},
     )
     def post(self, request, room: str):
-        body = JobRoomMemberAddSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        created = services.room_member_add(user=request.user, room=room, member_id=body.validated_data["user_id"])
+        data = self.validated(JobRoomMemberAddSerializer)
+        created = services.room_member_add(room=self.scope, member_id=data["user_id"])
         return Response(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 # --- workers ----------------------------------------------------------------
 
 
-class WorkerListCreateView(generics.GenericAPIView):
+class WorkerListCreateView(BriskView):
     """The caller's workers; POST registers a new worker."""
 
     serializer_class = JobWorkerListItemSerializer
-    filter_backends = ()
     create_throttle_scope = "jobs_worker_register"
+    access = {"GET": AUTHENTICATED, "POST": AUTHENTICATED}
+    # GET: token, count, page (job counts in the page query); POST: token, INSERT
+    query_budget = {"GET": 3, "POST": 2}
 
-    def get_queryset(self):
-        return selectors.worker_list_for_user(user=self.request.user)
-
-    # auth, count, page (job counts in the page query)
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(JobWorkerListItemSerializer(page, many=True).data)
+        return self.page(selectors.worker_list_for_user(user=request.user), JobWorkerListItemSerializer)
 
     @extend_schema(request=None, responses={201: JobWorkerSerializer})
     def post(self, request):
@@ -135,8 +159,13 @@ class WorkerListCreateView(generics.GenericAPIView):
         return Response(JobWorkerSerializer(worker).data, status=status.HTTP_201_CREATED)
 
 
-class WorkerDetailView(APIView):
+class WorkerDetailView(BriskView):
     """Heartbeat (PATCH) or disconnect (DELETE) one of the caller's workers."""
+
+    access = {"PATCH": AUTHENTICATED, "DELETE": AUTHENTICATED}  # the services scope to the caller's workers
+    # PATCH: token, conditional UPDATE. DELETE: token, worker locked, held tasks locked and
+    # failed, job links, DELETE (cascades), orphaned jobs soft-deleted
+    query_budget = {"PATCH": 2, "DELETE": 11}
 
     @extend_schema(request=None, parameters=[ID_PARAM], responses={200: JobWorkerSerializer, 404: ERRORS[404]})
     def patch(self, request, pk: int):
@@ -149,42 +178,33 @@ class WorkerDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RoomWorkerListView(generics.ListAPIView):
+class RoomWorkerListView(RoomScopedView):
     """Workers serving a job visible from the room."""
 
     serializer_class = JobWorkerListItemSerializer
-    filter_backends = ()
+    access = {"GET": MEMBER}
+    query_budget = {"GET": 4}  # token, membership, count, page (job counts in the page query)
 
-    def get_queryset(self):
-        room = self.kwargs["room"]
-        selectors.room_check_access(user=self.request.user, room=room)
-        return selectors.worker_list_for_room(room=room)
-
-    # auth, room access, count, page (job counts in the page query)
-    @extend_schema(parameters=[ROOM_PARAM])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    @extend_schema(parameters=[ROOM_PARAM], responses={200: JobWorkerListItemSerializer(many=True)})
+    def get(self, request, room: str):
+        return self.page(selectors.worker_list_for_room(room=self.scope), JobWorkerListItemSerializer)
 
 
 # --- jobs -------------------------------------------------------------------
 
 
-class RoomJobsView(generics.GenericAPIView):
+class RoomJobsView(RoomScopedView):
     """Jobs visible from the room (its own and the shared ones); PUT registers one."""
 
     serializer_class = JobListItemSerializer
-    filter_backends = ()
+    access = {"GET": MEMBER, "PUT": MEMBER}
+    # GET: token, membership, count, page, worker links of the page.
+    # PUT: token, membership, worker, job get_or_create, worker link, read-back with links
+    query_budget = {"GET": 5, "PUT": Budget(9, fewest=8)}
 
-    def get_queryset(self):
-        room = self.kwargs["room"]
-        selectors.room_check_access(user=self.request.user, room=room)
-        return selectors.job_list(room=room)
-
-    # auth, room access, count, page, worker links of the page
     @extend_schema(parameters=[ROOM_PARAM], responses={200: JobListItemSerializer(many=True)})
     def get(self, request, room: str):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(JobListItemSerializer(page, many=True).data)
+        return self.page(selectors.job_list(room=self.scope), JobListItemSerializer)
 
     @extend_schema(
         parameters=[ROOM_PARAM],
@@ -197,77 +217,71 @@ class RoomJobsView(generics.GenericAPIView):
         },
     )
     def put(self, request, room: str):
-        body = JobRegisterSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        job, created = services.job_register(user=request.user, room=room, **body.validated_data)
-        job = selectors.job_get(room=room, full_name=job.full_name, with_workers=True)
+        data = self.validated(JobRegisterSerializer)
+        job, created = services.job_register(user=request.user, room=self.scope, **data)
+        job = selectors.job_get(room=self.scope, full_name=job.full_name, with_workers=True)
         return Response(
             JobDetailSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
 
 
-class RoomJobDetailView(APIView):
+class RoomJobDetailView(RoomScopedView):
     """One job, with its schema and worker ids."""
 
-    # auth, room access, job, worker links
+    access = {"GET": MEMBER}
+    query_budget = {"GET": 4}  # token, membership, job, worker links
+
     @extend_schema(parameters=[ROOM_PARAM, FULL_NAME_PARAM], responses={200: JobDetailSerializer, **ERRORS})
     def get(self, request, room: str, full_name: str):
-        selectors.room_check_access(user=request.user, room=room)
-        job = selectors.job_get(room=room, full_name=full_name, with_workers=True)
+        job = selectors.job_get(room=self.scope, full_name=full_name, with_workers=True)
         return Response(JobDetailSerializer(job).data)
 
 
 # --- tasks ------------------------------------------------------------------
 
 
-class _TaskPageMixin:
-    serializer_class = JobTaskSerializer
-    filter_backends = ()
-
-    def task_page(self, queryset):
-        page = self.paginate_queryset(queryset)
-        # one ROW_NUMBER() query for the page's queue positions
-        selectors.tasks_attach_queue_positions(page)
-        return self.get_paginated_response(JobTaskSerializer(page, many=True).data)
-
-
-class RoomTaskListView(_TaskPageMixin, generics.GenericAPIView):
+class RoomTaskListView(RoomScopedView):
     """The room's tasks, newest first, with their queue positions."""
 
-    # auth, room access, count, page (job joined), queue positions
+    serializer_class = JobTaskSerializer
+    access = {"GET": MEMBER}
+    query_budget = {"GET": 5}  # token, membership, count, page (job joined), queue positions
+
     @extend_schema(parameters=[ROOM_PARAM, JobTaskListFilterSerializer], responses={200: JobTaskSerializer(many=True)})
     def get(self, request, room: str):
-        selectors.room_check_access(user=request.user, room=room)
-        return self.task_page(selectors.task_list_for_room(room=room, status=_status_filter(request)))
+        tasks = selectors.task_list_for_room(room=self.scope, status=_status_filter(request))
+        return self.page(tasks, _tasks_with_positions)
 
 
-class JobTaskListView(_TaskPageMixin, generics.GenericAPIView):
+class JobTaskListView(RoomScopedView):
     """A job's tasks from this room (GET), or submit one (POST → 202 and Location)."""
 
+    serializer_class = JobTaskSerializer
     create_throttle_scope = "jobs_task_submit"
+    access = {"GET": MEMBER, "POST": MEMBER}
+    # GET: token, membership, job, count, page (job joined), queue positions.
+    # POST: token, membership, job, INSERT, queue position, owners of the job's workers
+    # (an @internal job: the internal worker instead of the last two)
+    query_budget = {"GET": 6, "POST": 6}
 
-    # auth, room access, job, count, page (job joined), queue positions
     @extend_schema(
         parameters=[ROOM_PARAM, FULL_NAME_PARAM, JobTaskListFilterSerializer],
         responses={200: JobTaskSerializer(many=True)},
     )
     def get(self, request, room: str, full_name: str):
-        selectors.room_check_access(user=request.user, room=room)
-        job = selectors.job_get(room=room, full_name=full_name)
-        return self.task_page(selectors.task_list_for_job(job=job, room=room, status=_status_filter(request)))
+        job = selectors.job_get(room=self.scope, full_name=full_name)
+        tasks = selectors.task_list_for_job(job=job, room=self.scope, status=_status_filter(request))
+        return self.page(tasks, _tasks_with_positions)
 
-    # auth, room access, job, insert, queue position, worker owners (internal: + internal worker)
     @extend_schema(
         parameters=[ROOM_PARAM, FULL_NAME_PARAM, LOCATION],
         request=JobTaskSubmitSerializer,
         responses={202: JobTaskSerializer, **ERRORS},
     )
     def post(self, request, room: str, full_name: str):
-        body = JobTaskSubmitSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        selectors.room_check_access(user=request.user, room=room)
-        job = selectors.job_get(room=room, full_name=full_name)
-        task = services.task_submit(user=request.user, room=room, job=job, payload=body.validated_data["payload"])
+        data = self.validated(JobTaskSubmitSerializer)
+        job = selectors.job_get(room=self.scope, full_name=full_name)
+        task = services.task_submit(user=request.user, room=self.scope, job=job, payload=data["payload"])
         return Response(
             JobTaskSerializer(task).data,
             status=status.HTTP_202_ACCEPTED,
@@ -275,24 +289,28 @@ class JobTaskListView(_TaskPageMixin, generics.GenericAPIView):
         )
 
 
-class TaskClaimView(APIView):
+class TaskClaimView(BriskView):
     """Claim the oldest pending task among the worker's jobs, or `{"task": null}`."""
 
-    # auth, worker heartbeat (ownership), job ids, oldest pending task FOR UPDATE SKIP LOCKED, conditional UPDATE
+    access = {"POST": AUTHENTICATED}  # the service checks the worker is the caller's
+    # token, worker heartbeat (ownership), job ids, oldest pending task FOR UPDATE SKIP LOCKED, conditional UPDATE
+    query_budget = {"POST": 5}
+
     @extend_schema(
         request=JobTaskClaimSerializer,
         responses={200: JobClaimResultSerializer, 403: OpenApiResponse(description="Someone else's worker"), **ERRORS},
     )
     def post(self, request):
-        body = JobTaskClaimSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        task = services.task_claim(user=request.user, worker_id=body.validated_data["worker_id"])
+        data = self.validated(JobTaskClaimSerializer)
+        task = services.task_claim(user=request.user, worker_id=data["worker_id"])
         return Response({"task": JobTaskSerializer(task).data if task is not None else None})
 
 
 class TaskDetailView(APIView):
     """One task. GET is served by the async `apps.jobs.longpoll.task_detail` (long-poll); this class
     documents it and handles PATCH through DRF's authentication, permissions and serializers."""
+
+    query_budget = {"GET": 2, "PATCH": 3}  # see the comments on each handler
 
     # auth, task (visibility, job, worker, queue position)
     @extend_schema(

@@ -6,10 +6,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.converters import MAX_ID
 from apps.projects.models import PROJECT_KEY_VALIDATOR, Project, ProjectMember, Task, TaskStatus
 from apps.projects.selectors import DERIVED_STATUS_NAMES, empty_counts
 
-MAX_ID = 2**63 - 1
 MAX_TEXT = 20_000
 
 

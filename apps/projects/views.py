@@ -1,21 +1,25 @@
-"""Thin views: scope to the caller's projects, validate, hand writes to services.
+"""Thin views on the core template (`apps.core.api`): scope, access and budget declared per view.
 
-Query budgets (including the token lookup) are listed on each view; tests pin them.
+Every URL under /api/projects/{id}/ is a `ProjectView`: the project comes from the caller's
+memberships (strangers get 404) before any handler runs, and the method's role rule is
+checked once. Budgets count the token lookup; each handler's docstring lists its queries.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.exceptions import ForbiddenError, NotFoundError
-from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination
+from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
+from apps.core.exceptions import ForbiddenError
+from apps.core.pagination import BeforeIdCursorPagination
 from apps.projects import selectors, services
-from apps.projects.models import Project, ProjectMember, Task, TaskStatus
+from apps.projects.models import Project, ProjectMember
 from apps.projects.serializers import (
-    MAX_ID,
     MemberAddSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
@@ -34,204 +38,210 @@ from apps.projects.serializers import (
     TaskUpdateSerializer,
 )
 
-
-def _validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+# The project's own access rules, beyond core's MEMBER (any member: viewers included).
+WRITER = "writer"  # admins and editors
+ADMIN = "admin"
 
 
-def require_writer(project: Project) -> None:
-    if project.my_role not in ProjectMember.WRITERS:
-        raise ForbiddenError("Viewers can read this project but not change it.", code="write_forbidden")
+class ProjectView(ScopedView):
+    """Everything under /api/projects/{id}/: the scope is the project, seen through the caller's membership."""
 
+    scope: Project
 
-def require_admin(project: Project) -> None:
-    if project.my_role != ProjectMember.Role.ADMIN:
-        raise ForbiddenError("Only a project admin can do this.", code="admin_required")
+    def get_scope(self) -> Project:
+        # one query: the project among the caller's live projects, with `my_role` annotated
+        return selectors.project_for_member(user=self.request.user, project_id=self.kwargs["project_id"])
 
-
-class ProjectScopedView(generics.GenericAPIView):
-    """Every URL under /api/projects/{id}/ starts from the caller's projects: strangers get 404."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # an id no row can have (past bigint) is a 404, not a database overflow
-        if any(isinstance(value, int) and value > MAX_ID for value in self.kwargs.values()):
-            raise NotFoundError("Not found.", code="not_found")
-
-    def get_project(self, **kwargs) -> Project:
-        return selectors.project_for_member(user=self.request.user, project_id=self.kwargs["project_id"], **kwargs)
+    def check_access(self, rule: str) -> None:
+        role = self.scope.my_role
+        if rule == WRITER and role not in ProjectMember.WRITERS:
+            raise ForbiddenError("Viewers can read this project but not change it.", code="write_forbidden")
+        if rule == ADMIN and role != ProjectMember.Role.ADMIN:
+            raise ForbiddenError("Only a project admin can do this.", code="admin_required")
+        if rule not in (WRITER, ADMIN):
+            super().check_access(rule)
 
 
 # --- projects -------------------------------------------------------------------------------
 
 
-class ProjectListView(generics.GenericAPIView):
-    queryset = Project.objects.none()  # for the schema only: handlers start from selectors
+class ProjectListView(BriskView):
+    """The caller's projects with their status counts; POST creates one (the caller becomes its admin)."""
+
     serializer_class = ProjectSerializer
-    pagination_class = EnvelopePagination
     create_throttle_scope = "projects_create"
+    access = {"GET": AUTHENTICATED, "POST": AUTHENTICATED}
+    # GET: token, count, page (role and derived status joined), one grouped count for the
+    # projects whose counts the cache misses (none when warm); POST: token + 4 writes
+    query_budget = {"GET": Budget(4, fewest=3), "POST": 5}
 
     @extend_schema(responses=ProjectSerializer(many=True))
     def get(self, request: Request) -> Response:
-        """The caller's projects with their counts.
-
-        Queries: token, count, page (role and derived status joined), and at most one
-        grouped count query for the projects whose counts the cache misses.
-        """
-        page = self.paginate_queryset(selectors.project_list(user=request.user))
-        counts = selectors.project_counts_many(project_ids=[project.pk for project in page])
-        data = ProjectSerializer(page, many=True, context={"counts": counts}).data
-        return self.get_paginated_response(data)
+        return self.page(selectors.project_list(user=request.user), _projects_with_counts)
 
     @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectDetailSerializer})
     def post(self, request: Request) -> Response:
-        """Create a project; the caller becomes its admin. Queries: token + 4 INSERT/UPDATE, no read-back."""
-        data = _validated(ProjectCreateSerializer, request.data)
-        project = services.project_create(user=request.user, **data)
+        """Create a project; the caller becomes its admin (nothing is read back)."""
+        project = services.project_create(user=request.user, **self.validated(ProjectCreateSerializer))
         return Response(ProjectDetailSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectDetailView(ProjectScopedView):
-    queryset = Project.objects.none()  # for the schema only: handlers start from selectors
+def _projects_with_counts(page: list[Project]) -> Any:
+    counts = selectors.project_counts_many(project_ids=[project.pk for project in page])
+    return ProjectSerializer(page, many=True, context={"counts": counts}).data
+
+
+class ProjectDetailView(ProjectView):
+    """A project with its counts; PATCH renames or redescribes it, DELETE archives it (admins)."""
+
     serializer_class = ProjectDetailSerializer
+    access = {"GET": MEMBER, "PATCH": ADMIN, "DELETE": ADMIN}
+    # token, project with role, counts only when the cache misses (PATCH: + the UPDATE when
+    # something changed); DELETE: token, project, UPDATE archived_at
+    query_budget = {"GET": Budget(3, fewest=2), "PATCH": Budget(4, fewest=2), "DELETE": 3}
 
     def get(self, request: Request, project_id: int) -> Response:
-        """Queries: token, project with role, counts (only when the cache misses)."""
-        project = self.get_project()
-        project.counts = selectors.project_counts(project_id=project.pk)
-        return Response(ProjectDetailSerializer(project).data)
+        self.scope.counts = selectors.project_counts(project_id=self.scope.pk)
+        return Response(ProjectDetailSerializer(self.scope).data)
 
     @extend_schema(request=ProjectUpdateSerializer, responses=ProjectDetailSerializer)
     def patch(self, request: Request, project_id: int) -> Response:
-        project = self.get_project()
-        require_admin(project)
-        data = _validated(ProjectUpdateSerializer, request.data)
-        project = services.project_update(project=project, data=data)
+        project = services.project_update(project=self.scope, data=self.validated(ProjectUpdateSerializer))
         project.counts = selectors.project_counts(project_id=project.pk)
         return Response(ProjectDetailSerializer(project).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int) -> Response:
         """Archive the project (admins only)."""
-        project = self.get_project()
-        require_admin(project)
-        services.project_archive(project=project)
+        services.project_archive(project=self.scope)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProjectStatsView(ProjectScopedView):
-    queryset = Project.objects.none()  # for the schema only: handlers start from selectors
+class ProjectStatsView(ProjectView):
+    """The project's live task counts per category and its derived status (cached)."""
+
     serializer_class = StatsSerializer
+    access = {"GET": MEMBER}
+    # token, project with role, and the conditional-aggregate count only on a cache miss
+    query_budget = {"GET": Budget(3, fewest=2)}
 
     def get(self, request: Request, project_id: int) -> Response:
-        """Queries: token, project with role, and the conditional-aggregate count only on a cache miss."""
-        project = self.get_project()
-        return Response(StatsSerializer(selectors.project_stats(project_id=project.pk)).data)
+        return Response(StatsSerializer(selectors.project_stats(project_id=self.scope.pk)).data)
 
 
-class StatusListView(ProjectScopedView):
-    queryset = TaskStatus.objects.none()  # for the schema only: handlers start from selectors
+class StatusListView(ProjectView):
+    """The board's columns, in order."""
+
     serializer_class = StatusSerializer
-    pagination_class = EnvelopePagination
+    access = {"GET": MEMBER}
+    query_budget = {"GET": 4}  # token, project with role, count, page
 
     @extend_schema(responses=StatusSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        project = self.get_project()
-        page = self.paginate_queryset(selectors.status_list(project=project))
-        return self.get_paginated_response(StatusSerializer(page, many=True).data)
+        return self.page(selectors.status_list(project=self.scope), StatusSerializer)
 
 
 # --- members ---------------------------------------------------------------------------------
 
 
-class MemberListView(ProjectScopedView):
-    queryset = ProjectMember.objects.none()  # for the schema only: handlers start from selectors
+class MemberListView(ProjectView):
+    """The project's members and roles; POST adds one (admins)."""
+
     serializer_class = MemberSerializer
-    pagination_class = EnvelopePagination
+    access = {"GET": MEMBER, "POST": ADMIN}
+    # GET: token, project with role, count, page (users joined); POST: token, project, user, INSERT
+    query_budget = {"GET": 4, "POST": 4}
 
     @extend_schema(responses=MemberSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        project = self.get_project()
-        page = self.paginate_queryset(selectors.member_list(project=project))
-        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+        return self.page(selectors.member_list(project=self.scope), MemberSerializer)
 
     @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer})
     def post(self, request: Request, project_id: int) -> Response:
-        project = self.get_project()
-        require_admin(project)
-        data = _validated(MemberAddSerializer, request.data)
-        member = services.member_add(project=project, **data)
+        member = services.member_add(project=self.scope, **self.validated(MemberAddSerializer))
         return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
-class MemberDetailView(ProjectScopedView):
-    queryset = ProjectMember.objects.none()  # for the schema only: handlers start from selectors
+class MemberDetailView(ProjectView):
+    """Change a member's role (admins), or remove a member (admins; anyone may leave)."""
+
     serializer_class = MemberSerializer
+    # DELETE: any member may leave; removing someone else is the service's admin rule
+    access = {"PATCH": ADMIN, "DELETE": MEMBER}
+    # token, project with role, project lock, member, other admins (only when an admin steps
+    # down or leaves), UPDATE / DELETE
+    query_budget = {"PATCH": Budget(6, fewest=5), "DELETE": Budget(6, fewest=5)}
 
     @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
     def patch(self, request: Request, project_id: int, user_id: int) -> Response:
-        project = self.get_project()
-        require_admin(project)
-        data = _validated(MemberUpdateSerializer, request.data)
-        member = services.member_update(project=project, user_id=user_id, role=data["role"])
+        data = self.validated(MemberUpdateSerializer)
+        member = services.member_update(project=self.scope, user_id=user_id, role=data["role"])
         return Response(MemberSerializer(member).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int, user_id: int) -> Response:
         """Admins remove members; any member may remove themselves (leave)."""
-        project = self.get_project()
-        services.member_remove(project=project, actor=request.user, user_id=user_id)
+        services.member_remove(project=self.scope, actor=request.user, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- tasks -------------------------------------------------------------------------------------
 
 
-class TaskListView(ProjectScopedView):
-    queryset = Task.objects.none()  # for the schema only: handlers start from selectors
+class TaskListView(ProjectView):
+    """The project's tasks in board order, filtered; POST creates one (KEY-n taken atomically)."""
+
     serializer_class = TaskSerializer
-    pagination_class = EnvelopePagination  # honours `known_total`: no COUNT when the total is known
     create_throttle_scope = "projects_task_create"
+    access = {"GET": MEMBER, "POST": WRITER}
+    # GET: token, project with role and the filtered COUNT (skipped when the cached counts are
+    # live), page (status, assignee, reporter joined; subtask counts as a subquery).
+    # POST: token, project with role, then task_create's 4-5 (see the service)
+    query_budget = {"GET": 3, "POST": Budget(7, fewest=5)}
+
+    def get_scope(self) -> Project:
+        if self.request.method != "GET":
+            return super().get_scope()
+        params = TaskFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        self.filters = params.to_filters()
+        # the unfiltered list takes its total from the cached counts when they are live,
+        # else the project lookup counts the matching tasks in the same round trip
+        self.known_total = None
+        if selectors.is_default_task_filter(self.filters):
+            self.known_total = selectors.live_task_total_if_cached(project_id=self.kwargs["project_id"])
+        project = selectors.project_for_member(
+            user=self.request.user,
+            project_id=self.kwargs["project_id"],
+            task_filters=self.filters if self.known_total is None else None,
+        )
+        if self.known_total is None:
+            self.known_total = project.task_total
+        return project
 
     @extend_schema(parameters=[TaskFilterSerializer], responses=TaskSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        """Queries: token, project with role and the filtered COUNT, page (status, assignee,
-        reporter joined; subtask counts as a subquery). The page is skipped past the end.
-
-        The unfiltered list takes its total from the cached counts when they are live, and
-        then runs no COUNT at all (still three queries: the project lookup stays).
-        """
-        params = TaskFilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        filters = params.to_filters()
-        total = None
-        if selectors.is_default_task_filter(filters):
-            total = selectors.live_task_total_if_cached(project_id=self.kwargs["project_id"])
-        project = self.get_project(task_filters=filters if total is None else None)
-        self.known_total = project.task_total if total is None else total
-        page = self.paginate_queryset(selectors.task_list(project=project, filters=filters))
-        return self.get_paginated_response(TaskSerializer(page, many=True).data)
+        return self.page(selectors.task_list(project=self.scope, filters=self.filters), TaskSerializer)
 
     @extend_schema(request=TaskCreateSerializer, responses={201: TaskDetailSerializer})
     def post(self, request: Request, project_id: int) -> Response:
-        """Queries: token, project with role, then task_create's 3–5 (see the service)."""
-        project = self.get_project()
-        require_writer(project)
-        data = _validated(TaskCreateSerializer, request.data)
-        task = services.task_create(project=project, reporter=request.user, **data)
+        data = self.validated(TaskCreateSerializer)
+        task = services.task_create(project=self.scope, reporter=request.user, **data)
         return Response(TaskDetailSerializer(task).data, status=status.HTTP_201_CREATED)
 
 
-class TaskDetailView(ProjectScopedView):
-    queryset = Task.objects.none()  # for the schema only: handlers start from selectors
+class TaskDetailView(ProjectView):
+    """One task; PATCH edits it (with the row_version read), DELETE removes it."""
+
     serializer_class = TaskDetailSerializer
+    access = {"GET": MEMBER, "PATCH": WRITER, "DELETE": WRITER}
+    # GET: token, project with role, task (joined, subtask count annotated).
+    # PATCH: token, project, project lock, task locked, assignee check, UPDATE (a status
+    # change also reads the target column and re-derives the project status)
+    query_budget = {"GET": 3, "PATCH": Budget(9, fewest=5), "DELETE": 7}
 
     def get(self, request: Request, project_id: int, task_id: int) -> Response:
-        """Queries: token, project with role, task (joined, subtask count annotated)."""
-        project = self.get_project()
-        return Response(TaskDetailSerializer(selectors.task_for_project(project=project, task_id=task_id)).data)
+        return Response(TaskDetailSerializer(selectors.task_for_project(project=self.scope, task_id=task_id)).data)
 
     @extend_schema(
         request=TaskUpdateSerializer,
@@ -241,43 +251,43 @@ class TaskDetailView(ProjectScopedView):
         },
     )
     def patch(self, request: Request, project_id: int, task_id: int) -> Response:
-        project = self.get_project()
-        require_writer(project)
-        data = dict(_validated(TaskUpdateSerializer, request.data))
+        data = self.validated(TaskUpdateSerializer)
         row_version = data.pop("row_version")
         task = services.task_update(
-            project=project, actor=request.user, task_id=task_id, row_version=row_version, data=data
+            project=self.scope, actor=request.user, task_id=task_id, row_version=row_version, data=data
         )
         return Response(TaskDetailSerializer(task).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int, task_id: int) -> Response:
-        project = self.get_project()
-        require_writer(project)
-        services.task_delete(project=project, actor=request.user, task_id=task_id)
+        services.task_delete(project=self.scope, actor=request.user, task_id=task_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TaskMoveView(ProjectScopedView):
-    queryset = Task.objects.none()  # for the schema only: handlers start from selectors
+class TaskMoveView(ProjectView):
+    """Move a task to a column and between two neighbours."""
+
     serializer_class = TaskDetailSerializer
+    access = {"POST": WRITER}
+    # token, project, project lock, task locked, target column, neighbour rank; across columns
+    # also the live-column checks for the derived status
+    query_budget = {"POST": Budget(9, fewest=6)}
 
     @extend_schema(request=TaskMoveSerializer, responses=TaskDetailSerializer)
     def post(self, request: Request, project_id: int, task_id: int) -> Response:
-        project = self.get_project()
-        require_writer(project)
-        data = _validated(TaskMoveSerializer, request.data)
-        task = services.task_move(project=project, actor=request.user, task_id=task_id, **data)
+        data = self.validated(TaskMoveSerializer)
+        task = services.task_move(project=self.scope, actor=request.user, task_id=task_id, **data)
         return Response(TaskDetailSerializer(task).data)
 
 
-class MyTasksView(generics.GenericAPIView):
-    queryset = Task.objects.none()  # for the schema only: handlers start from selectors
+class MyTasksView(BriskView):
+    """The caller's open assigned tasks across their projects, newest first (cursor-paginated)."""
+
     serializer_class = TaskSerializer
     pagination_class = BeforeIdCursorPagination
+    access = {"GET": AUTHENTICATED}
+    query_budget = {"GET": 2}  # token, page
 
     @extend_schema(responses=TaskSerializer(many=True))
     def get(self, request: Request) -> Response:
-        """The caller's open assigned tasks, newest first. Queries: token, page."""
-        page = self.paginate_queryset(selectors.my_open_tasks(user=request.user))
-        return self.get_paginated_response(TaskSerializer(page, many=True).data)
+        return self.page(selectors.my_open_tasks(user=request.user), TaskSerializer)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from apps.core.realtime import broadcast
+from apps.core.services import model_update
 from apps.projects.models import Project, ProjectMember, TaskStatus
 from apps.projects.selectors import (
     empty_counts,
@@ -55,11 +56,8 @@ def project_create(*, user: User, key: str, name: str, description: str = "") ->
 
 @transaction.atomic
 def project_update(*, project: Project, data: dict[str, Any]) -> Project:
-    fields = [field for field in ("name", "description") if field in data]
-    for field in fields:
-        setattr(project, field, data[field])
-    if fields:
-        project.save(update_fields=fields)
+    """Change the name or description; nothing is written when nothing differs."""
+    project, _ = model_update(instance=project, fields=("name", "description"), data=data)
     return project
 
 

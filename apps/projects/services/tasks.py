@@ -13,6 +13,7 @@ from apps.accounts.models import User
 from apps.core.caching import bump
 from apps.core.exceptions import ApplicationError, ConflictError, NotFoundError
 from apps.core.realtime import broadcast
+from apps.core.services import model_update
 from apps.projects.models import RANK_GAP, Project, ProjectMember, Task, TaskStatus
 from apps.projects.selectors import (
     STATS_CACHE_NAME,
@@ -32,6 +33,8 @@ from apps.projects.services.board import (
 )
 
 TASK_FIELDS_ON_DONE = {"status_id", "archived"}
+# what a PATCH may set as given (status, assignee and archived have their own rules)
+EDITABLE_TASK_FIELDS = ("title", "description", "task_type", "priority", "story_points", "due_date", "parent_id")
 
 
 # --- tasks: shared checks -------------------------------------------------------------------
@@ -226,27 +229,25 @@ def task_update(*, project: Project, actor: User, task_id: int, row_version: int
 
     old_status = task.status
     status = _project_status(project.pk, data["status_id"]) if "status_id" in changing else task.status
+    updates: dict[str, Any] = {field: data[field] for field in EDITABLE_TASK_FIELDS if field in changing}
     if "assignee_id" in changing:
-        task.assignee = _assignee_member(project.pk, data["assignee_id"]) if data["assignee_id"] is not None else None
+        assignee_id = data["assignee_id"]
+        updates["assignee"] = _assignee_member(project.pk, assignee_id) if assignee_id is not None else None
     if "parent_id" in changing and data["parent_id"] is not None:
         _check_parent(project, task, data["parent_id"])
-    _check_unassigned_in_todo(assignee_id=task.assignee_id, status=status)
+    _check_unassigned_in_todo(assignee_id=data.get("assignee_id", task.assignee_id), status=status)
 
-    for field in ("title", "description", "task_type", "priority", "story_points", "due_date", "parent_id"):
-        if field in changing:
-            setattr(task, field, data[field])
     now = timezone.now()
     counts_change = False
     if status.pk != old_status.pk:
-        task.status = status
-        task.rank = _column_tail(project.pk, status.pk, task.pk)
-        task.completed_at = _completed_at(task, status, now)
+        updates.update(status=status, rank=_column_tail(project.pk, status.pk, task.pk))
+        updates["completed_at"] = _completed_at(task, status, now)
         counts_change = True
     if "archived" in changing:
-        task.archived_at = now if data["archived"] else None
+        updates["archived_at"] = now if data["archived"] else None
         counts_change = True
-    task.row_version += 1
-    task.save()
+    updates["row_version"] = task.row_version + 1
+    task, _ = model_update(instance=task, fields=updates, data=updates)
 
     if counts_change:
         recount(locked_project)
