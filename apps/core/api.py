@@ -31,12 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, generics
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
@@ -65,16 +66,16 @@ def as_budget(value: int | Budget) -> Budget:
     return value if isinstance(value, Budget) else Budget(value)
 
 
-def _handled_methods(cls: type) -> list[str]:
+def _handled_methods(cls: type[generics.GenericAPIView[Any]]) -> list[str]:
     return [m.upper() for m in cls.http_method_names if m not in ("options", "head") and hasattr(cls, m)]
 
 
-class BriskView(generics.GenericAPIView):
+class BriskView(generics.GenericAPIView[Any]):
     """Base of every endpoint: per-method access rules and query budgets, input and page helpers."""
 
     access: ClassVar[Mapping[str, str]] = {}
     query_budget: ClassVar[Mapping[str, int | Budget]] = {}
-    filter_backends: ClassVar[Sequence[type]] = ()  # selectors filter; no backend touches the queryset
+    filter_backends = ()  # selectors filter; no backend touches the queryset
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -95,9 +96,9 @@ class BriskView(generics.GenericAPIView):
             raise exceptions.MethodNotAllowed(method)
         return rule
 
-    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, permission classes, throttles
-        rule = self.access_rule(request.method)
+        rule = self.access_rule(request.method or "GET")
         self.load_scope()
         self.check_access(rule)
 
@@ -111,7 +112,7 @@ class BriskView(generics.GenericAPIView):
 
     # --- helpers for handlers ----------------------------------------------------------
 
-    def validated(self, serializer_class: type[BaseSerializer], data: Any = None, **kwargs: Any) -> dict[str, Any]:
+    def validated(self, serializer_class: type[BaseSerializer[Any]], data: Any = None, **kwargs: Any) -> dict[str, Any]:
         """Validate `data` (default: the request body) with an input serializer; 400 with field errors."""
         serializer = serializer_class(data=self.request.data if data is None else data, **kwargs)
         serializer.is_valid(raise_exception=True)
@@ -120,17 +121,18 @@ class BriskView(generics.GenericAPIView):
     def page(
         self,
         queryset: Any,
-        output: type[BaseSerializer] | Callable[[list[Any]], list[Any]],
+        output: type[BaseSerializer[Any]] | Callable[[list[Any]], Any],
         *,
         context: Mapping[str, Any] | None = None,
     ) -> Response:
         """One page of `queryset` in the list envelope, each item built by `output`: an output
         serializer class, or a builder called with the page's rows that returns the items."""
-        rows = self.paginate_queryset(queryset)
+        rows = self.paginate_queryset(queryset) or []
+        items: Any
         if isinstance(output, type) and issubclass(output, BaseSerializer):
             items = output(rows, many=True, context=dict(context or {})).data
         else:
-            items = output(rows)
+            items = cast(Callable[[list[Any]], Any], output)(rows)
         return self.get_paginated_response(items)
 
 
@@ -201,7 +203,7 @@ def budget_for(url_name: str, method: str) -> Budget:
 class BudgetedAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, with the declared query budget at the end of each operation's description."""
 
-    def get_description(self) -> str:
+    def get_description(self) -> str:  # type: ignore[override]  # drf-spectacular's signature
         description = super().get_description() or ""
         budget = declared_budget(type(self.view), self.method)
         if budget is None:
