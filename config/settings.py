@@ -154,6 +154,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep-stale-workers": {"task": "apps.jobs.tasks.sweep_stale_workers", "schedule": 30.0},
     "projects-archive-done-tasks": {"task": "apps.projects.tasks.archive_done_tasks", "schedule": 3600.0},
+    "core-sweep-idempotency-keys": {"task": "apps.core.tasks.sweep_idempotency_keys", "schedule": 3600.0},
 }
 
 # --- Auth -------------------------------------------------------------------
@@ -219,6 +220,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, 2621440)
 JSON_MAX_DEPTH = envint("JSON_MAX_DEPTH", 32, minimum=2)
 WEBSOCKET_MAX_MESSAGE_BYTES = envint("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024)
 LONGPOLL_MAX_WAIT_SECONDS = 60
+
+# How long a create's Idempotency-Key answers retries with the first result (apps.core.idempotency).
+IDEMPOTENCY_KEY_TTL_HOURS = envint("IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1)
 
 # --- Profiling --------------------------------------------------------------
 SERVER_TIMING = envbool("SERVER_TIMING", DEBUG)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
 from apps.core.converters import MAX_ID
+from apps.core.idempotency import idempotent
 from apps.jobs import selectors, services
 from apps.jobs.models import TaskStatus
 from apps.jobs.serializers import (
@@ -154,6 +155,7 @@ class WorkerListCreateView(BriskView):
         return self.page(selectors.worker_list_for_user(user=request.user), JobWorkerListItemSerializer)
 
     @extend_schema(request=None, responses={201: JobWorkerSerializer})
+    @idempotent
     def post(self, request):
         worker = services.worker_create(user=request.user)
         return Response(JobWorkerSerializer(worker).data, status=status.HTTP_201_CREATED)
@@ -278,6 +280,7 @@ class JobTaskListView(RoomScopedView):
         request=JobTaskSubmitSerializer,
         responses={202: JobTaskSerializer, **ERRORS},
     )
+    @idempotent
     def post(self, request, room: str, full_name: str):
         data = self.validated(JobTaskSubmitSerializer)
         job = selectors.job_get(room=self.scope, full_name=full_name)

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
 from apps.core.exceptions import ForbiddenError
+from apps.core.idempotency import idempotent
 from apps.core.pagination import BeforeIdCursorPagination
 from apps.projects import selectors, services
 from apps.projects.models import Project, ProjectMember
@@ -80,6 +81,7 @@ class ProjectListView(BriskView):
         return self.page(selectors.project_list(user=request.user), _projects_with_counts)
 
     @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectDetailSerializer})
+    @idempotent
     def post(self, request: Request) -> Response:
         """Create a project; the caller becomes its admin (nothing is read back)."""
         project = services.project_create(user=request.user, **self.validated(ProjectCreateSerializer))
@@ -224,6 +226,7 @@ class TaskListView(ProjectView):
         return self.page(selectors.task_list(project=self.scope, filters=self.filters), TaskSerializer)
 
     @extend_schema(request=TaskCreateSerializer, responses={201: TaskDetailSerializer})
+    @idempotent
     def post(self, request: Request, project_id: int) -> Response:
         data = self.validated(TaskCreateSerializer)
         task = services.task_create(project=self.scope, reporter=request.user, **data)
