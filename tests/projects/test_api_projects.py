@@ -3,7 +3,7 @@ import pytest
 from apps.projects.models import Project, ProjectMember, TaskStatus
 from tests.accounts.factories import UserFactory
 from tests.projects.budget import statements
-from tests.projects.factories import add_member, make_project, make_task, make_team, next_key
+from tests.projects.factories import add_member, make_project, make_task, make_team
 from tests.querybudget import assert_query_budget, page_size
 
 pytestmark = pytest.mark.django_db
@@ -230,10 +230,6 @@ def test_huge_and_malformed_ids_are_4xx(client_for):
     assert client.get(f"/api/projects/{team.project.pk}/tasks/?offset=-1").status_code == 400
     assert client.post(f"/api/projects/{team.project.pk}/tasks/", {"title": "x", "status_id": "a"}).status_code == 400
     assert client.patch(f"/api/projects/{team.project.pk}/members/{2**70}/", {"role": "admin"}).status_code == 404
-
-
-def test_new_project_key_helper_is_valid():
-    assert all(len(next_key()) >= 2 for _ in range(30))
 
 
 def test_editor_added_sees_project(client_for):

@@ -3,9 +3,8 @@ import datetime
 import pytest
 
 from apps.core.caching import bump_now
-from apps.projects.models import Task, TaskStatus
+from apps.projects.models import Task
 from apps.projects.selectors import STATS_CACHE_NAME
-from tests.accounts.factories import UserFactory
 from tests.projects.budget import statements
 from tests.projects.factories import add_member, bulk_tasks, make_project, make_task, make_team, status_of
 from tests.querybudget import assert_query_budget, page_size
@@ -304,24 +303,9 @@ def test_my_tasks_budget(client_for, django_assert_num_queries):
         assert len(client.get("/api/projects/my-tasks/").json()["items"]) == 3
 
 
-def test_keys_stay_unique_under_concurrent_creates(client_for):
-    project = make_project()
-    for _ in range(5):
-        make_task(project)
-    keys = list(Task.objects.filter(project=project).values_list("key", flat=True))
-    assert len(set(keys)) == 5
-
-
 def test_member_removed_loses_access(client_for):
     team = make_team()
     member = add_member(team.project)
     assert client_for(member).get(tasks_url(team.project)).status_code == 200
     client_for(team.admin).delete(f"/api/projects/{team.project.pk}/members/{member.pk}/")
     assert client_for(member).get(tasks_url(team.project)).status_code == 404
-
-
-def test_default_status_is_todo():
-    team = make_team()
-    task = make_task(team.project)
-    assert task.status.category == TaskStatus.Category.TODO
-    assert UserFactory() is not None
