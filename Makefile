@@ -37,14 +37,21 @@ run: migrate
 	$(PY) manage.py seed_demo
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-max-size 65536 --ws-per-message-deflate false --lifespan off
 
-## test: the whole suite on PostgreSQL and Redis (started here if installed and stopped)
+# The whole suite measures coverage and checks the floors in pyproject.toml
+# ([tool.brisk.coverage-floors]) on PostgreSQL and Redis; a partial run (PYTEST_ARGS) or COVERAGE=0 skips both.
+COVERAGE ?= 1
+COV_ARGS := $(if $(PYTEST_ARGS),,$(if $(filter 1,$(COVERAGE)),--cov --cov-report=term))
+FLOORS := $(if $(COV_ARGS),$(PY) tests/coverage_floors.py,true)
+
+## test: the whole suite on PostgreSQL and Redis (started here if installed and stopped), with coverage floors
 test: install
+	@mkdir -p var
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py ensure_services; status=$$?; \
 	if [ $$status -eq 0 ]; then \
-		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SILK_ENABLED=1 $(PY) -m pytest $(PYTEST_ARGS); \
+		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SILK_ENABLED=1 $(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS) && $(FLOORS); \
 	elif [ $$status -eq 3 ]; then \
-		echo "PostgreSQL/Redis unreachable: running on the embedded default (PostgreSQL-only tests skip)"; \
-		SILK_ENABLED=1 $(PY) -m pytest $(PYTEST_ARGS); \
+		echo "PostgreSQL/Redis unreachable: running on the embedded default (PostgreSQL-only tests skip, no coverage floors)"; \
+		SILK_ENABLED=1 $(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS); \
 	else exit $$status; fi
 
 ## bench: seed at SCALE, serve with uvicorn workers, drive load, write bench/results/
