@@ -24,12 +24,25 @@ class ApplicationError(Exception):
     status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
     default_message = "The request was refused."
+    field: str | None = None  # the input field at fault, if one is
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, extra: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         self.message = message or self.default_message
         if code:
             self.code = code
-        self.extra = extra or {}
+        self.extra = dict(extra or {})
+        self.field = field or self.extra.get("field") or self.field
+        if self.field:
+            # the API's one field-error shape, as a serializer answers: {"<field>": ["message"]}
+            # (plus "field", "detail" and "code", which only domain errors carry)
+            self.extra = {"field": self.field, self.field: [self.message], **self.extra}
         super().__init__(self.message)
 
 

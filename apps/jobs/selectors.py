@@ -8,7 +8,15 @@ from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
-from apps.core.exceptions import ApplicationError, ForbiddenError, NotFoundError
+from apps.core.exceptions import ApplicationError
+from apps.jobs.exceptions import (
+    InvalidJobName,
+    InvalidRoomName,
+    JobNotFound,
+    RoomNotFound,
+    SharedRoomSuperuserOnly,
+    TaskNotFound,
+)
 from apps.jobs.models import (
     INTERNAL_USERNAME,
     SHARED_ROOMS,
@@ -23,21 +31,9 @@ from apps.jobs.models import (
 )
 
 
-class InvalidRoomName(ApplicationError):
-    code = "invalid_room"
-
-
-class InvalidJobName(ApplicationError):
-    code = "invalid_job_name"
-
-
 def room_validate_name(room: str) -> str:
     if not is_valid_room_name(room):
-        raise InvalidRoomName(
-            "Room names are 1-64 letters, digits, '_', '.' or '-' (starting with a letter or digit), "
-            "or one of the shared rooms @global and @internal.",
-            extra={"field": "room"},
-        )
+        raise InvalidRoomName()
     return room
 
 
@@ -47,10 +43,10 @@ def room_check_access(*, user, room: str) -> None:
     if user.is_superuser:
         return
     if room in SHARED_ROOMS:
-        raise ForbiddenError(f"Only a superuser may use the shared room {room}.", code="shared_room_superuser_only")
+        raise SharedRoomSuperuserOnly(f"Only a superuser may use the shared room {room}.")
     if not RoomMember.objects.filter(room__name=room, user=user).exists():
         # Same answer whether the room exists or not: a stranger learns nothing.
-        raise NotFoundError(f"Unknown room {room!r}.", code="room_not_found")
+        raise RoomNotFound(f"Unknown room {room!r}.")
 
 
 def room_is_accessible(*, user, room: str) -> bool:
@@ -65,12 +61,12 @@ def job_parse_full_name(*, room: str, full_name: str) -> tuple[str, str, str]:
     """`room:category:name` → its parts; the job's room must be the URL's room or a shared one."""
     parts = full_name.split(":")
     if len(parts) != 3 or not all(parts):
-        raise InvalidJobName("A job's full name is 'room:category:name'.", extra={"field": "full_name"})
+        raise InvalidJobName()
     job_room, category, name = parts
     if job_room != room and job_room not in SHARED_ROOMS:
-        raise NotFoundError(f"Unknown job {full_name!r} in room {room!r}.", code="job_not_found")
+        raise JobNotFound(f"Unknown job {full_name!r} in room {room!r}.")
     if category not in JobCategory.values:
-        raise NotFoundError(f"Unknown job {full_name!r}: no category {category!r}.", code="job_not_found")
+        raise JobNotFound(f"Unknown job {full_name!r}: no category {category!r}.")
     return job_room, category, name
 
 
@@ -82,7 +78,7 @@ def job_get(*, room: str, full_name: str, with_workers: bool = False) -> Job:
         queryset = queryset.prefetch_related(_worker_links())
     job = queryset.first()
     if job is None:
-        raise NotFoundError(f"Unknown job {full_name!r} in room {room!r}.", code="job_not_found")
+        raise JobNotFound(f"Unknown job {full_name!r} in room {room!r}.")
     return job
 
 
@@ -180,7 +176,7 @@ def task_get(*, user, pk: int) -> Task:
         .first()
     )
     if task is None:
-        raise NotFoundError(f"Unknown task {pk}.", code="task_not_found")
+        raise TaskNotFound(f"Unknown task {pk}.")
     return task
 
 

@@ -11,8 +11,21 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from apps.jobs import events
+from apps.jobs.exceptions import (
+    InvalidTaskChange,
+    InvalidTransition,
+    JobSchemaConflict,
+    RoomExists,
+    RoomNotFound,
+    SharedRoom,
+    TaskChanged,
+    TaskChangeForbidden,
+    UserNotFound,
+    WorkerNotFound,
+    WorkerNotServingJob,
+    WorkerNotYours,
+)
 from apps.jobs.models import (
     HELD_STATUSES,
     INTERNAL_ROOM,
@@ -48,26 +61,26 @@ def room_create(*, user: User, room: str) -> bool:
     """Create `room` with the caller as its first member; True if created, False if already a member."""
     room_validate_name(room)
     if room in SHARED_ROOMS:
-        raise ApplicationError(f"{room} is a shared room; it always exists.", code="shared_room")
+        raise SharedRoom(f"{room} is a shared room; it always exists.")
     obj, created = Room.objects.get_or_create(name=room, defaults={"created_by": user})
     if created:
         RoomMember.objects.create(room=obj, user=user)
         return True
     if user.is_superuser or RoomMember.objects.filter(room=obj, user=user).exists():
         return False
-    raise ConflictError(f"The room {room!r} already exists; ask one of its members to add you.", code="room_exists")
+    raise RoomExists(f"The room {room!r} already exists; ask one of its members to add you.")
 
 
 @transaction.atomic
 def room_member_add(*, room: str, member_id: int) -> bool:
     """Add a user to the room (the view checked the caller's membership); True if they were not a member yet."""
     if room in SHARED_ROOMS:
-        raise ApplicationError(f"{room} is a shared room; it has no members.", code="shared_room")
+        raise SharedRoom(f"{room} is a shared room; it has no members.")
     obj = Room.objects.filter(name=room).first()
     if obj is None:
-        raise NotFoundError(f"Unknown room {room!r}.", code="room_not_found")
+        raise RoomNotFound(f"Unknown room {room!r}.")
     if not User.objects.filter(pk=member_id, is_active=True).exists():
-        raise ApplicationError("Unknown user.", code="user_not_found", extra={"field": "user_id"})
+        raise UserNotFound()
     _, created = RoomMember.objects.get_or_create(room=obj, user_id=member_id)
     return created
 
@@ -83,7 +96,7 @@ def worker_heartbeat(*, user: User, worker_id: int) -> Worker:
     """Record a heartbeat; a conditional write, so a worker the sweeper removed gets 404."""
     now = timezone.now()
     if not Worker.objects.filter(pk=worker_id, user=user).update(last_heartbeat=now):
-        raise NotFoundError(f"Unknown worker {worker_id}.", code="worker_not_found")
+        raise WorkerNotFound(f"Unknown worker {worker_id}.")
     return Worker(pk=worker_id, user=user, last_heartbeat=now)
 
 
@@ -94,7 +107,7 @@ def worker_delete(*, user: User, worker_id: int) -> None:
     if not user.is_superuser:
         queryset = queryset.filter(user=user)
     if not queryset.exists():
-        raise NotFoundError(f"Unknown worker {worker_id}.", code="worker_not_found")
+        raise WorkerNotFound(f"Unknown worker {worker_id}.")
     _worker_disconnect(worker_id)
 
 
@@ -174,11 +187,9 @@ def internal_worker_get() -> Worker:
 def _owned_worker(*, user: User, worker_id: int) -> Worker:
     worker = Worker.objects.filter(pk=worker_id).only("id", "user_id").first()
     if worker is None:
-        raise NotFoundError(f"Unknown worker {worker_id}.", code="worker_not_found", extra={"field": "worker_id"})
+        raise WorkerNotFound(f"Unknown worker {worker_id}.", field="worker_id")
     if worker.user_id != user.pk:
-        raise ForbiddenError(
-            "That worker belongs to someone else.", code="worker_not_yours", extra={"field": "worker_id"}
-        )
+        raise WorkerNotYours()
     return worker
 
 
@@ -198,9 +209,7 @@ def job_register(
             job.save(update_fields=["schema", "deleted"])
             created = True
         elif job.schema != schema:
-            raise ConflictError(
-                f"The job {job.full_name} is registered with a different schema.", code="job_schema_conflict"
-            )
+            raise JobSchemaConflict(f"The job {job.full_name} is registered with a different schema.")
     linked = False
     if worker is not None:
         linked = WorkerJob.objects.get_or_create(worker=worker, job=job)[1]
@@ -219,7 +228,7 @@ def job_register(
 def task_submit(*, user: User, room: str, job: Job, payload: dict[str, Any]) -> Task:
     """Queue a task for `job` from `room`; `@internal` tasks are claimed by the server at once."""
     if room in SHARED_ROOMS:
-        raise ApplicationError("Tasks are submitted from a room, not from a shared room.", code="shared_room")
+        raise SharedRoom("Tasks are submitted from a room, not from a shared room.")
     task = Task(job=job, room=room, created_by=user, payload=payload)
     internal = job.room == INTERNAL_ROOM
     if internal:
@@ -263,28 +272,24 @@ def task_status_change(*, user: User, task_id: int, status: str, error: str = ""
     task = task_get(user=user, pk=task_id)
     current = task.status
     if status not in TRANSITIONS.get(current, ()):
-        raise ConflictError(
-            f"A {current} task cannot become {status}.", code="invalid_transition", extra={"status": current}
-        )
+        raise InvalidTransition(f"A {current} task cannot become {status}.", extra={"status": current})
     if error and status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
-        raise ApplicationError(
-            "Only a failed or cancelled task has an error.", code="invalid", extra={"field": "error"}
-        )
+        raise InvalidTaskChange("Only a failed or cancelled task has an error.", field="error")
     is_holder = user.is_superuser or (task.worker is not None and task.worker.user_id == user.pk)
 
     changes: dict[str, Any] = {"status": status}
     if status == TaskStatus.CLAIMED:
         if worker_id is None:
-            raise ApplicationError("Claiming a task needs the worker_id.", code="invalid", extra={"field": "worker_id"})
+            raise InvalidTaskChange("Claiming a task needs the worker_id.", field="worker_id")
         worker = _owned_worker(user=user, worker_id=worker_id)
         if not WorkerJob.objects.filter(worker=worker, job_id=task.job_id).exists():
-            raise ForbiddenError("That worker does not serve this job.", code="worker_not_serving_job")
+            raise WorkerNotServingJob()
         changes["worker_id"] = worker_id
     elif status == TaskStatus.CANCELLED:
         if not (is_holder or task.created_by_id == user.pk):
-            raise ForbiddenError("Only the submitter or the worker's owner may cancel this task.")
+            raise TaskChangeForbidden("Only the submitter or the worker's owner may cancel this task.")
     elif not is_holder:
-        raise ForbiddenError("Only the owner of the worker holding this task may change it.")
+        raise TaskChangeForbidden("Only the owner of the worker holding this task may change it.")
 
     now = timezone.now()
     if status == TaskStatus.RUNNING:
@@ -297,7 +302,7 @@ def task_status_change(*, user: User, task_id: int, status: str, error: str = ""
     # worker_id=None is IS NULL at runtime; django-stubs types the lookup value as non-null.
     updated = Task.objects.filter(pk=task.pk, status=current, worker_id=task.worker_id).update(**changes)  # type: ignore[misc]
     if not updated:
-        raise ConflictError("The task changed meanwhile; reload it.", code="task_changed")
+        raise TaskChanged()
     for field, value in changes.items():
         setattr(task, field, value)
     task.queue_position = None

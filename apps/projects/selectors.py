@@ -8,7 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from apps.core.caching import cached_aggregate, cached_aggregates_many, live_cached_aggregates
-from apps.core.exceptions import NotFoundError
+from apps.projects.exceptions import ProjectNotFound, TaskNotFound
 from apps.projects.models import Project, ProjectMember, Task, TaskStatus
 
 STATS_CACHE_NAME = "projects.stats"
@@ -79,7 +79,7 @@ def project_for_member(*, user, project_id: int, task_filters: dict | None = Non
         queryset = queryset.annotate(task_total=Coalesce(Subquery(matching, output_field=IntegerField()), Value(0)))
     project = queryset.first()
     if project is None:
-        raise NotFoundError("No such project.", code="project_not_found")
+        raise ProjectNotFound()
     return project
 
 
@@ -200,7 +200,7 @@ def task_detail_queryset(*, project: Project) -> QuerySet[Task]:
 def task_for_project(*, project: Project, task_id: int) -> Task:
     task = task_detail_queryset(project=project).filter(pk=task_id).first()
     if task is None:
-        raise NotFoundError("No such task in this project.", code="task_not_found")
+        raise TaskNotFound()
     return task
 
 

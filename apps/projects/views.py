@@ -15,10 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
-from apps.core.exceptions import ForbiddenError
 from apps.core.idempotency import idempotent
 from apps.core.pagination import BeforeIdCursorPagination
 from apps.projects import selectors, services
+from apps.projects.exceptions import AdminRequired, WriteForbidden
 from apps.projects.models import Project, ProjectMember
 from apps.projects.serializers import (
     MemberAddSerializer,
@@ -56,9 +56,9 @@ class ProjectView(ScopedView):
     def check_access(self, rule: str) -> None:
         role = self.scope.my_role
         if rule == WRITER and role not in ProjectMember.WRITERS:
-            raise ForbiddenError("Viewers can read this project but not change it.", code="write_forbidden")
+            raise WriteForbidden()
         if rule == ADMIN and role != ProjectMember.Role.ADMIN:
-            raise ForbiddenError("Only a project admin can do this.", code="admin_required")
+            raise AdminRequired()
         if rule not in (WRITER, ADMIN):
             super().check_access(rule)
 

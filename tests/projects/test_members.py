@@ -27,7 +27,7 @@ def test_admin_adds_changes_and_removes_members(client_for):
     assert added.status_code == 201 and added.json()["role"] == "viewer"
     assert client.post(members_url(team.project), {"user_id": newcomer.pk}).status_code == 409
     unknown = client.post(members_url(team.project), {"user_id": 10**12})
-    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_user"
+    assert unknown.status_code == 400 and unknown.json()["code"] == "user_not_found"
     assert client.patch(members_url(team.project, newcomer), {"role": "editor"}).json()["role"] == "editor"
     assert client.patch(members_url(team.project, newcomer), {"role": "boss"}).status_code == 400
     assert client.delete(members_url(team.project, newcomer)).status_code == 204

@@ -18,8 +18,8 @@ from django.db.models import Exists, OuterRef
 
 from apps.accounts.models import User
 from apps.core.caching import bump
-from apps.core.exceptions import NotFoundError
 from apps.core.realtime import broadcast
+from apps.projects.exceptions import ProjectNotFound
 from apps.projects.models import Project, Task, TaskStatus
 from apps.projects.selectors import (
     STATS_CACHE_NAME,
@@ -57,7 +57,7 @@ def status_brief(status: TaskStatus) -> dict[str, Any]:
 def lock_project(project_id: int) -> Project:
     project = Project.objects.select_for_update().filter(pk=project_id, archived_at__isnull=True).first()
     if project is None:
-        raise NotFoundError("No such project.", code="project_not_found")
+        raise ProjectNotFound()
     return project
 
 

@@ -8,9 +8,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from apps.core.realtime import broadcast
 from apps.core.services import model_update
+from apps.projects.exceptions import (
+    AdminRequired,
+    LastAdmin,
+    MemberExists,
+    MemberNotFound,
+    ProjectKeyTaken,
+    UserNotFound,
+)
 from apps.projects.models import Project, ProjectMember, TaskStatus
 from apps.projects.selectors import (
     empty_counts,
@@ -47,7 +54,7 @@ def project_create(*, user: User, key: str, name: str, description: str = "") ->
         # because the whole transaction is discarded.
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or str(exc)
         if "key" in constraint and "fkey" not in constraint:
-            raise ConflictError(f"The project key {key} is taken.", code="project_key_taken") from None
+            raise ProjectKeyTaken(f"The project key {key} is taken.") from None
         raise
     project.my_role = ProjectMember.Role.ADMIN
     project.counts = empty_counts()
@@ -79,12 +86,12 @@ def _admins_left_without(project_id: int, user_id: int) -> int:
 def member_add(*, project: Project, user_id: int, role: str) -> ProjectMember:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
-        raise ApplicationError("No such user.", code="unknown_user", extra={"field": "user_id"})
+        raise UserNotFound()
     try:
         with transaction.atomic():
             member = ProjectMember.objects.create(project=project, user=user, role=role)
     except IntegrityError:
-        raise ConflictError("The user is already a member of this project.", code="member_exists") from None
+        raise MemberExists() from None
     broadcast(
         project_group(project.pk),
         "member.added",
@@ -97,7 +104,7 @@ def _locked_member(project: Project, user_id: int) -> ProjectMember:
     lock_project(project.pk)  # serializes membership changes: the last-admin check cannot race
     member = ProjectMember.objects.select_related("user").filter(project=project, user_id=user_id).first()
     if member is None:
-        raise NotFoundError("No such member.", code="member_not_found")
+        raise MemberNotFound()
     return member
 
 
@@ -109,7 +116,7 @@ def member_update(*, project: Project, user_id: int, role: str) -> ProjectMember
         and role != ProjectMember.Role.ADMIN
         and not _admins_left_without(project.pk, user_id)
     ):
-        raise ConflictError("The last admin cannot step down; make someone else admin first.", code="last_admin")
+        raise LastAdmin("The last admin cannot step down; make someone else admin first.")
     if member.role != role:
         member.role = role
         member.save(update_fields=["role"])
@@ -125,10 +132,10 @@ def member_update(*, project: Project, user_id: int, role: str) -> ProjectMember
 def member_remove(*, project: Project, actor: User, user_id: int) -> None:
     """Admins remove anyone; any member may leave. The last admin cannot leave."""
     if actor.pk != user_id and project.my_role != ProjectMember.Role.ADMIN:
-        raise ForbiddenError("Only an admin can remove another member.", code="admin_required")
+        raise AdminRequired("Only an admin can remove another member.")
     member = _locked_member(project, user_id)
     if member.role == ProjectMember.Role.ADMIN and not _admins_left_without(project.pk, user_id):
-        raise ConflictError("The last admin cannot leave the project.", code="last_admin")
+        raise LastAdmin("The last admin cannot leave the project.")
     member.delete()
     broadcast(
         project_group(project.pk),

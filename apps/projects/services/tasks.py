@@ -11,9 +11,25 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.caching import bump
-from apps.core.exceptions import ApplicationError, ConflictError, NotFoundError
 from apps.core.realtime import broadcast
 from apps.core.services import model_update
+from apps.projects.exceptions import (
+    AnchorNotInColumn,
+    AnchorsOutOfOrder,
+    AssigneeIsViewer,
+    AssigneeNotMember,
+    InvalidAnchor,
+    InvalidParent,
+    ProjectNotFound,
+    StaleRowVersion,
+    TaskArchived,
+    TaskDone,
+    TaskNotFound,
+    UnassignedTaskNotTodo,
+    UnknownAnchor,
+    UnknownParent,
+    UnknownStatus,
+)
 from apps.projects.models import RANK_GAP, Project, ProjectMember, Task, TaskStatus
 from apps.projects.selectors import (
     STATS_CACHE_NAME,
@@ -43,31 +59,15 @@ EDITABLE_TASK_FIELDS = ("title", "description", "task_type", "priority", "story_
 def _assignee_member(project_id: int, assignee_id: int) -> User:
     member = ProjectMember.objects.select_related("user").filter(project_id=project_id, user_id=assignee_id).first()
     if member is None:
-        raise ApplicationError(
-            "The assignee must be a member of the project.", code="assignee_not_member", extra={"field": "assignee_id"}
-        )
+        raise AssigneeNotMember()
     if member.role == ProjectMember.Role.VIEWER:
-        raise ApplicationError(
-            "A viewer cannot be assigned tasks.", code="assignee_is_viewer", extra={"field": "assignee_id"}
-        )
+        raise AssigneeIsViewer()
     return member.user
 
 
 def _check_unassigned_in_todo(*, assignee_id: int | None, status: TaskStatus) -> None:
     if assignee_id is None and status.category != TaskStatus.Category.TODO:
-        raise ApplicationError(
-            "An unassigned task must stay in a todo column; assign it first.",
-            code="unassigned_task_not_todo",
-            extra={"field": "assignee_id"},
-        )
-
-
-def _unknown_status() -> ApplicationError:
-    return ApplicationError("No such status in this project.", code="unknown_status", extra={"field": "status_id"})
-
-
-def _parent_error(message: str, code: str) -> ApplicationError:
-    return ApplicationError(message, code=code, extra={"field": "parent_id"})
+        raise UnassignedTaskNotTodo()
 
 
 def _completed_at(task: Task, new_status: TaskStatus, now: datetime.datetime) -> datetime.datetime | None:
@@ -90,7 +90,7 @@ def _take_task_number(project_id: int) -> tuple[int, int | None]:
         )
         row = cursor.fetchone()
     if row is None:
-        raise NotFoundError("No such project.", code="project_not_found")
+        raise ProjectNotFound()
     return row[0], row[1]
 
 
@@ -141,9 +141,9 @@ def task_create(
     else:
         status = next((c for c in columns if c.pk == status_id), None)
     if status is None:
-        raise _unknown_status()
+        raise UnknownStatus()
     if parent_id is not None and not columns[0].parent_ok:
-        raise _parent_error("No such parent task in this project.", "unknown_parent")
+        raise UnknownParent()
     assignee = _assignee_member(project.pk, assignee_id) if assignee_id is not None else None
     _check_unassigned_in_todo(assignee_id=assignee_id, status=status)
 
@@ -188,14 +188,14 @@ def _locked_task(project: Project, task_id: int) -> Task:
         .first()
     )
     if task is None:
-        raise NotFoundError("No such task in this project.", code="task_not_found")
+        raise TaskNotFound()
     return task
 
 
 def _project_status(project_id: int, status_id: int) -> TaskStatus:
     status = TaskStatus.objects.filter(project_id=project_id, pk=status_id).first()
     if status is None:
-        raise _unknown_status()
+        raise UnknownStatus()
     return status
 
 
@@ -216,14 +216,12 @@ def task_update(*, project: Project, actor: User, task_id: int, row_version: int
     locked_project = lock_project(project.pk)
     task = _locked_task(project, task_id)
     if task.row_version != row_version:
-        raise ConflictError(
-            "The task changed since you read it.", code="stale_row_version", extra={"task": task_event_data(task)}
-        )
+        raise StaleRowVersion(extra={"task": task_event_data(task)})
     changing = {field for field, value in data.items() if _differs(task, field, value)}
     if task.archived_at is not None and changing - {"archived"}:
-        raise ConflictError("An archived task can only be unarchived.", code="task_archived")
+        raise TaskArchived("An archived task can only be unarchived.")
     if task.status.category == TaskStatus.Category.DONE and changing - TASK_FIELDS_ON_DONE:
-        raise ConflictError("A done task can only change its status (to reopen it).", code="task_done")
+        raise TaskDone()
     if not changing:
         return task
 
@@ -266,13 +264,13 @@ def _differs(task: Task, field: str, value: Any) -> bool:
 
 def _check_parent(project: Project, task: Task, parent_id: int) -> None:
     if parent_id == task.pk:
-        raise _parent_error("A task cannot be its own parent.", "invalid_parent")
+        raise InvalidParent("A task cannot be its own parent.")
     parents = Task.objects.filter(pk=parent_id, project_id=project.pk, archived_at__isnull=True)
     parent = parents.only("parent_id").first()
     if parent is None:
-        raise _parent_error("No such parent task in this project.", "unknown_parent")
+        raise UnknownParent()
     if parent.parent_id == task.pk:
-        raise _parent_error("That would make a cycle of parents.", "invalid_parent")
+        raise InvalidParent("That would make a cycle of parents.")
 
 
 def _neighbour_ranks(
@@ -331,7 +329,7 @@ def task_move(
     locked_project = lock_project(project.pk)
     task = _locked_task(project, task_id)
     if task.archived_at is not None:
-        raise ConflictError("An archived task cannot be moved; unarchive it first.", code="task_archived")
+        raise TaskArchived("An archived task cannot be moved; unarchive it first.")
     old_status = task.status
     status = _project_status(project.pk, status_id) if status_id is not None else old_status
     _check_unassigned_in_todo(assignee_id=task.assignee_id, status=status)
@@ -339,7 +337,7 @@ def task_move(
     anchors = {}
     wanted = {anchor for anchor in (before_id, after_id) if anchor is not None}
     if task.pk in wanted:
-        raise ApplicationError("A task cannot be placed next to itself.", code="invalid_anchor")
+        raise InvalidAnchor()
     if wanted:
         anchors = {
             anchor.pk: anchor
@@ -352,15 +350,13 @@ def task_move(
                 continue
             anchor = anchors.get(anchor_id)
             if anchor is None:
-                raise ApplicationError("No such task in this project.", code="unknown_anchor", extra={"field": name})
+                raise UnknownAnchor(field=name)
             if anchor.status_id != status.pk:
-                raise ApplicationError(
-                    f"{name} must be a task in the target column.", code="anchor_not_in_column", extra={"field": name}
-                )
+                raise AnchorNotInColumn(f"{name} must be a task in the target column.", field=name)
     before = anchors.get(before_id) if before_id is not None else None
     after = anchors.get(after_id) if after_id is not None else None
     if before is not None and after is not None and after.rank >= before.rank:
-        raise ConflictError("after_id must come before before_id in the column.", code="anchors_out_of_order")
+        raise AnchorsOutOfOrder()
 
     where = {"project_id": project.pk, "status_id": status.pk, "task_id": task.pk}
     rank = _rank_between(*_neighbour_ranks(**where, before=before, after=after))

@@ -1,0 +1,130 @@
+"""The project tracker's refusals: one class per stable `code` (services, selectors and views raise them).
+
+A code means one thing everywhere in the API: `user_not_found`, `task_not_found` and the
+others shared with jobs carry the same status there (tests/core/test_errors.py).
+"""
+
+from __future__ import annotations
+
+from apps.core.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
+
+# --- projects and members ---------------------------------------------------------
+
+
+class ProjectNotFound(NotFoundError):
+    """Also a stranger's answer for a project that exists: the same 404 either way."""
+
+    code = "project_not_found"
+    default_message = "No such project."
+
+
+class ProjectKeyTaken(ConflictError):
+    code = "project_key_taken"
+
+
+class WriteForbidden(ForbiddenError):
+    code = "write_forbidden"
+    default_message = "Viewers can read this project but not change it."
+
+
+class AdminRequired(ForbiddenError):
+    code = "admin_required"
+    default_message = "Only a project admin can do this."
+
+
+class UserNotFound(ApplicationError):
+    code = "user_not_found"
+    field = "user_id"
+    default_message = "No such user."
+
+
+class MemberExists(ConflictError):
+    code = "member_exists"
+    default_message = "The user is already a member of this project."
+
+
+class MemberNotFound(NotFoundError):
+    code = "member_not_found"
+    default_message = "No such member."
+
+
+class LastAdmin(ConflictError):
+    code = "last_admin"
+
+
+# --- tasks --------------------------------------------------------------------------
+
+
+class TaskNotFound(NotFoundError):
+    code = "task_not_found"
+    default_message = "No such task in this project."
+
+
+class UnknownStatus(ApplicationError):
+    code = "unknown_status"
+    field = "status_id"
+    default_message = "No such status in this project."
+
+
+class AssigneeNotMember(ApplicationError):
+    code = "assignee_not_member"
+    field = "assignee_id"
+    default_message = "The assignee must be a member of the project."
+
+
+class AssigneeIsViewer(ApplicationError):
+    code = "assignee_is_viewer"
+    field = "assignee_id"
+    default_message = "A viewer cannot be assigned tasks."
+
+
+class UnassignedTaskNotTodo(ApplicationError):
+    code = "unassigned_task_not_todo"
+    field = "assignee_id"
+    default_message = "An unassigned task must stay in a todo column; assign it first."
+
+
+class UnknownParent(ApplicationError):
+    code = "unknown_parent"
+    field = "parent_id"
+    default_message = "No such parent task in this project."
+
+
+class InvalidParent(ApplicationError):
+    code = "invalid_parent"
+    field = "parent_id"
+
+
+class StaleRowVersion(ConflictError):
+    """The body carries the current task, so the client can merge and retry."""
+
+    code = "stale_row_version"
+    default_message = "The task changed since you read it."
+
+
+class TaskArchived(ConflictError):
+    code = "task_archived"
+
+
+class TaskDone(ConflictError):
+    code = "task_done"
+    default_message = "A done task can only change its status (to reopen it)."
+
+
+class InvalidAnchor(ApplicationError):
+    code = "invalid_anchor"
+    default_message = "A task cannot be placed next to itself."
+
+
+class UnknownAnchor(ApplicationError):
+    code = "unknown_anchor"
+    default_message = "No such task in this project."
+
+
+class AnchorNotInColumn(ApplicationError):
+    code = "anchor_not_in_column"
+
+
+class AnchorsOutOfOrder(ConflictError):
+    code = "anchors_out_of_order"
+    default_message = "after_id must come before before_id in the column."
