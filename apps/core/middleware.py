@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+
+GetResponse = Callable[[HttpRequest], Any]  # a response, or an awaitable of one (async chain)
+Scope = dict[str, Any]
+Message = Mapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _too_large(request) -> bool:
+def _too_large(request: HttpRequest) -> bool:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -18,7 +27,7 @@ def _too_large(request) -> bool:
     return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
-def _refusal(request) -> JsonResponse | None:
+def _refusal(request: HttpRequest) -> JsonResponse | None:
     if _too_large(request):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return JsonResponse({"detail": f"Request body exceeds {limit} bytes.", "code": "request_too_large"}, status=413)
@@ -28,7 +37,7 @@ def _refusal(request) -> JsonResponse | None:
     return None
 
 
-def _malformed(request) -> str | None:
+def _malformed(request: HttpRequest) -> str | None:
     raw_query = request.META.get("QUERY_STRING", "")
     if raw_query:
         decoded = unquote_to_bytes(raw_query.replace("+", " "))
@@ -50,24 +59,24 @@ class RejectMalformedInputMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> Any:
         if iscoroutinefunction(self):
             return self.__acall__(request)
         return _refusal(request) or self.get_response(request)
 
-    async def __acall__(self, request):
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         return _refusal(request) or await self.get_response(request)
 
 
 # --- the body limit, while the body streams (ASGI) -----------------------------------------
 
 
-def _declared_length(headers) -> int | None:
+def _declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
     for name, value in headers:
         if name == b"content-length":
             try:
@@ -77,7 +86,7 @@ def _declared_length(headers) -> int | None:
     return None
 
 
-async def _send_too_large(send) -> None:
+async def _send_too_large(send: Send) -> None:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     body = json.dumps({"detail": f"Request body exceeds {limit} bytes.", "code": "request_too_large"}).encode()
     await send(
@@ -106,10 +115,10 @@ class RequestBodyLimit:
     in memory as one message with its true Content-Length, so a chunked body reads as sent.
     """
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -135,7 +144,7 @@ class RequestBodyLimit:
             scope = {**scope, "headers": [*headers, (b"content-length", str(size).encode())]}
         delivered = False
 
-        async def replay():
+        async def replay() -> Message:
             nonlocal delivered
             if not delivered:
                 delivered = True

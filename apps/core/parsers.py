@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
+from typing import IO, Any
 
 from django.conf import settings
 from rest_framework import status
@@ -16,11 +18,12 @@ class RequestTooLarge(APIException):
     default_code = "request_too_large"
 
 
-def _depth_exceeds(value, limit: int) -> bool:
+def _depth_exceeds(value: Any, limit: int) -> bool:
     # Iterative, so a hostile document cannot exhaust the Python stack here either.
-    stack = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):
@@ -34,7 +37,9 @@ def _depth_exceeds(value, limit: int) -> bool:
 
 
 class StrictJSONParser(JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any] | None, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         # DRF reads the raw stream, bypassing Django's DATA_UPLOAD_MAX_MEMORY_SIZE check.
         raw = stream.read(limit + 1) if stream is not None else b""
