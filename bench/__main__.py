@@ -100,6 +100,16 @@ def worker_processes(server: subprocess.Popen) -> list:
     return children or [psutil.Process(server.pid)]
 
 
+def busiest_worker(server: subprocess.Popen) -> int:
+    """The worker that has served the most so far (not multiprocessing's resource tracker)."""
+
+    def busy(process) -> float:
+        times = process.cpu_times()
+        return float(times.user + times.system)
+
+    return int(max(worker_processes(server), key=busy).pid)
+
+
 def cpu_probe_for(server: subprocess.Popen):
     """Seconds of user + system CPU the server's workers have used so far."""
     processes = worker_processes(server)
@@ -127,7 +137,8 @@ def runs_of(scenario, concurrencies: list[int | None]) -> list:
 
 
 class PySpy:
-    """`py-spy record` of one worker while a block runs; collapsed stacks plus a text summary."""
+    """`py-spy record --gil` of one worker while a block runs: only samples holding the GIL, so the
+    profile is the worker's busy Python time (not threads waiting on sockets or queues)."""
 
     def __init__(self, pid: int, path: str):
         self.pid, self.path = pid, path
@@ -135,7 +146,7 @@ class PySpy:
     def __enter__(self):
         spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [spy, "record", "--pid", str(self.pid), "--format", "raw", "--rate", "200", "--nonblocking"]
+            [spy, "record", "--pid", str(self.pid), "--format", "raw", "--rate", "200", "--gil"]
             + ["--output", self.path],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -262,7 +273,7 @@ def main() -> int:
                     state = states[module.__name__]
                     if args.profile and index == len(runs) - 1:  # the concurrency-4 run
                         stem = os.path.join(ROOT, "bench", "results", f"{stamp}-profile-{scenario.name}")
-                        with PySpy(worker_processes(server)[0].pid, stem + ".collapsed.txt"):
+                        with PySpy(busiest_worker(server), stem + ".collapsed.txt"):
                             result = asyncio.run(run_scenario(run, state, base_url, n, cpu_probe))
                         if os.path.exists(stem + ".collapsed.txt"):
                             with open(stem + ".summary.txt", "w") as fh:

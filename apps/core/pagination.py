@@ -118,7 +118,12 @@ class BeforeIdCursorPagination(BasePagination):
         rows = list(queryset.order_by(f"-{self.cursor_field}")[: self.limit + 1])
         self.has_more = len(rows) > self.limit
         rows = rows[: self.limit]
-        self.next_before = getattr(rows[-1], self.cursor_field) if self.has_more else None
+        if not self.has_more:
+            self.next_before = None
+        elif isinstance(rows[-1], dict):  # a hot list's values() rows
+            self.next_before = rows[-1][self.cursor_field]
+        else:
+            self.next_before = getattr(rows[-1], self.cursor_field)
         return rows
 
     def get_paginated_response(self, data: Any) -> Response:

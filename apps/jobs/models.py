@@ -184,7 +184,7 @@ class Task(models.Model):
 
     objects = TaskQuerySet.as_manager()
 
-    queue_position: int | None  # not a column: attached by selectors.tasks_attach_queue_positions
+    queue_position: int | None  # not a column: annotated by selectors.task_get
 
     class Meta:
         indexes = [

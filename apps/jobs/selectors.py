@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, When
@@ -87,17 +89,6 @@ def _worker_links() -> Prefetch:
     return Prefetch("worker_links", queryset=WorkerJob.objects.only("id", "job_id", "worker_id").order_by("worker_id"))
 
 
-def job_list(*, room: str) -> QuerySet[Job]:
-    """Live jobs visible from `room`, newest first, with their worker ids (count, page, links)."""
-    return (
-        Job.objects.live()
-        .visible_from(room)
-        .only("id", "room", "category", "name", "created_at")
-        .prefetch_related(_worker_links())
-        .order_by("-created_at", "-id")
-    )
-
-
 def _with_job_count(queryset: QuerySet[Worker]) -> QuerySet[Worker]:
     # the job count comes from one correlated count in the page query, not one query per worker
     links = WorkerJob.objects.filter(worker=OuterRef("pk"), job__deleted=False).order_by().values("worker")
@@ -121,7 +112,9 @@ def worker_list_for_room(*, room: str) -> QuerySet[Worker]:
     return _with_job_count(queryset.order_by("-created_at", "-id"))
 
 
-TASK_LIST_FIELDS = (
+# What a task list item shows (builders.task_list_item): never the payload, which the detail shows
+# and which may be up to JOBS_MAX_PAYLOAD_BYTES per task.
+TASK_ROW_FIELDS = (
     "id",
     "room",
     "status",
@@ -130,25 +123,42 @@ TASK_LIST_FIELDS = (
     "completed_at",
     "worker_id",
     "error",
-    "payload",
-    "job__id",
+    "job_id",
     "job__room",
     "job__category",
     "job__name",
 )
 
 
-def task_list_for_room(*, room: str, status: str | None = None) -> QuerySet[Task]:
-    """A room's tasks (of its own and shared jobs), newest first."""
+def task_rows_for_room(*, room: str, status: str | None = None) -> QuerySet[Task, dict[str, Any]]:
+    """A room's tasks (of its own and shared jobs), newest first, as `TASK_ROW_FIELDS` rows."""
     queryset = Task.objects.filter(room=room)
     if status:
         queryset = queryset.filter(status=status)
-    return queryset.select_related("job").only(*TASK_LIST_FIELDS).order_by("-created_at", "-id")
+    return queryset.order_by("-created_at", "-id").values(*TASK_ROW_FIELDS)
 
 
-def task_list_for_job(*, job: Job, room: str, status: str | None = None) -> QuerySet[Task]:
+def task_rows_for_job(*, job: Job, room: str, status: str | None = None) -> QuerySet[Task, dict[str, Any]]:
     """A job's tasks submitted from `room` (a shared job lists only this room's tasks), newest first."""
-    return task_list_for_room(room=room, status=status).filter(job=job)
+    return task_rows_for_room(room=room, status=status).filter(job=job)
+
+
+JOB_ROW_FIELDS = ("id", "room", "category", "name")
+
+
+def job_rows(*, room: str) -> QuerySet[Job, dict[str, Any]]:
+    """Live jobs visible from `room`, newest first, as `JOB_ROW_FIELDS` rows (count, page)."""
+    return Job.objects.live().visible_from(room).order_by("-created_at", "-id").values(*JOB_ROW_FIELDS)
+
+
+def worker_ids_for_jobs(job_ids: list[int]) -> dict[int, list[int]]:
+    """Each job's worker ids, ascending: one batch query for a page, not one per job."""
+    links: dict[int, list[int]] = {job_id: [] for job_id in job_ids}
+    if job_ids:
+        rows = WorkerJob.objects.filter(job_id__in=job_ids).order_by("worker_id").values_list("job_id", "worker_id")
+        for job_id, worker_id in rows:
+            links[job_id].append(worker_id)
+    return links
 
 
 def _queue_position_expression():
@@ -192,23 +202,25 @@ WHERE ranked.id IN ({tasks})
 
 def queue_positions_for_tasks(tasks: Iterable[Task]) -> dict[int, int]:
     """Queue positions of the pending tasks among `tasks`: one ROW_NUMBER() query for the whole page."""
-    pending = [task for task in tasks if task.status == TaskStatus.PENDING]
+    return _queue_positions([(t.id, t.job_id, t.created_at) for t in tasks if t.status == TaskStatus.PENDING])
+
+
+def queue_positions_for_rows(rows: Iterable[dict[str, Any]]) -> dict[int, int]:
+    """`queue_positions_for_tasks` for `TASK_ROW_FIELDS` rows."""
+    pending = TaskStatus.PENDING
+    return _queue_positions([(r["id"], r["job_id"], r["created_at"]) for r in rows if r["status"] == pending])
+
+
+def _queue_positions(pending: list[tuple[int, int, datetime.datetime]]) -> dict[int, int]:
     if not pending:
         return {}
-    job_ids = sorted({task.job_id for task in pending})
-    task_ids = [task.id for task in pending]
+    job_ids = sorted({job_id for _, job_id, _ in pending})
+    task_ids = [task_id for task_id, _, _ in pending]
     sql = QUEUE_POSITIONS_SQL.format(jobs=", ".join(["%s"] * len(job_ids)), tasks=", ".join(["%s"] * len(task_ids)))
     with connection.cursor() as cursor:
         # Later tasks cannot change a rank: the window stops at the page's newest pending task.
-        cursor.execute(sql, [*job_ids, max(task.created_at for task in pending), *task_ids])
+        cursor.execute(sql, [*job_ids, max(created_at for _, _, created_at in pending), *task_ids])
         return dict(cursor.fetchall())
-
-
-def tasks_attach_queue_positions(tasks: list[Task]) -> list[Task]:
-    positions = queue_positions_for_tasks(tasks)
-    for task in tasks:
-        task.queue_position = positions.get(task.id)
-    return tasks
 
 
 def task_claim_candidates(*, job_ids: list[int]) -> QuerySet[Task]:

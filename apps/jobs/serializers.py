@@ -93,6 +93,11 @@ class JobTaskEventSerializer(serializers.Serializer):
         return getattr(task, "queue_position", None)
 
 
+class JobTaskListItemSerializer(JobTaskEventSerializer):
+    """A task in a list: everything but the payload, which only the task's own URL shows, so a
+    page's size is bounded whatever the payloads (apps/jobs/README.md)."""
+
+
 class JobTaskSerializer(JobTaskEventSerializer):
     payload = serializers.JSONField(read_only=True)
 

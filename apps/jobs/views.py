@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
 from apps.core.converters import MAX_ID
 from apps.core.idempotency import idempotent
-from apps.jobs import selectors, services
+from apps.jobs import builders, selectors, services
 from apps.jobs.models import TaskStatus
 from apps.jobs.serializers import (
     JobClaimResultSerializer,
@@ -24,6 +24,7 @@ from apps.jobs.serializers import (
     JobRoomSerializer,
     JobTaskClaimSerializer,
     JobTaskListFilterSerializer,
+    JobTaskListItemSerializer,
     JobTaskSerializer,
     JobTaskStatusUpdateSerializer,
     JobTaskSubmitSerializer,
@@ -83,9 +84,16 @@ def _status_filter(request) -> str | None:
     return filters.validated_data.get("status")
 
 
-def _tasks_with_positions(page: list) -> Any:
+def _tasks_with_positions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # one ROW_NUMBER() query for the page's queue positions
-    return JobTaskSerializer(selectors.tasks_attach_queue_positions(page), many=True).data
+    positions = selectors.queue_positions_for_rows(rows)
+    return [builders.task_list_item(row, positions) for row in rows]
+
+
+def _jobs_with_worker_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # one batch query for the page's worker links
+    links = selectors.worker_ids_for_jobs([row["id"] for row in rows])
+    return [builders.job_list_item(row, links[row["id"]]) for row in rows]
 
 
 class RoomScopedView(ScopedView):
@@ -206,7 +214,7 @@ class RoomJobsView(RoomScopedView):
 
     @extend_schema(parameters=[ROOM_PARAM], responses={200: JobListItemSerializer(many=True)})
     def get(self, request, room: str):
-        return self.page(selectors.job_list(room=self.scope), JobListItemSerializer)
+        return self.page(selectors.job_rows(room=self.scope), _jobs_with_worker_ids)
 
     @extend_schema(
         parameters=[ROOM_PARAM],
@@ -245,13 +253,15 @@ class RoomJobDetailView(RoomScopedView):
 class RoomTaskListView(RoomScopedView):
     """The room's tasks, newest first, with their queue positions."""
 
-    serializer_class = JobTaskSerializer
+    serializer_class = JobTaskListItemSerializer
     access = {"GET": MEMBER}
     query_budget = {"GET": 5}  # token, membership, count, page (job joined), queue positions
 
-    @extend_schema(parameters=[ROOM_PARAM, JobTaskListFilterSerializer], responses={200: JobTaskSerializer(many=True)})
+    @extend_schema(
+        parameters=[ROOM_PARAM, JobTaskListFilterSerializer], responses={200: JobTaskListItemSerializer(many=True)}
+    )
     def get(self, request, room: str):
-        tasks = selectors.task_list_for_room(room=self.scope, status=_status_filter(request))
+        tasks = selectors.task_rows_for_room(room=self.scope, status=_status_filter(request))
         return self.page(tasks, _tasks_with_positions)
 
 
@@ -268,11 +278,11 @@ class JobTaskListView(RoomScopedView):
 
     @extend_schema(
         parameters=[ROOM_PARAM, FULL_NAME_PARAM, JobTaskListFilterSerializer],
-        responses={200: JobTaskSerializer(many=True)},
+        responses={200: JobTaskListItemSerializer(many=True)},
     )
     def get(self, request, room: str, full_name: str):
         job = selectors.job_get(room=self.scope, full_name=full_name)
-        tasks = selectors.task_list_for_job(job=job, room=self.scope, status=_status_filter(request))
+        tasks = selectors.task_rows_for_job(job=job, room=self.scope, status=_status_filter(request))
         return self.page(tasks, _tasks_with_positions)
 
     @extend_schema(

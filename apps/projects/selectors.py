@@ -49,15 +49,22 @@ def stats_from_counts(counts: dict[str, int]) -> dict[str, Any]:
 # --- projects -------------------------------------------------------------------------
 
 
-def project_list(*, user) -> QuerySet[Project]:
-    """The caller's live projects, newest first, with the caller's role and the derived status joined."""
-    return (
-        Project.objects.visible_to(user)
-        .with_role(user)
-        .select_related("derived_status")
-        .defer("description")  # lists never load the large text column
-        .order_by("-id")
-    )
+PROJECT_ROW_FIELDS = (
+    "id",
+    "key",
+    "name",
+    "derived_status_id",
+    "derived_status__name",
+    "my_role",
+    "created_at",
+    "archived_at",
+)
+
+
+def project_list_rows(*, user) -> QuerySet[Project, dict[str, Any]]:
+    """The caller's live projects as `PROJECT_ROW_FIELDS` rows, newest first (builders.project_item)."""
+    # one page query: role and derived status's name joined, nothing else of either row
+    return Project.objects.visible_to(user).with_role(user).order_by("-id").values(*PROJECT_ROW_FIELDS)
 
 
 def project_for_member(*, user, project_id: int, task_filters: dict | None = None) -> Project:
@@ -177,39 +184,65 @@ def filter_tasks(queryset: QuerySet[Task], filters: dict) -> QuerySet[Task]:
     return queryset
 
 
-def task_list(*, project: Project, filters: dict) -> QuerySet[Task]:
-    """A project's tasks in board order (column, then rank within it)."""
+# What a task item shows (builders.task_item): two usernames joined, never the users' 20 other columns.
+TASK_ROW_FIELDS = (
+    "id",
+    "key",
+    "project_id",
+    "title",
+    "status_id",
+    "status__name",
+    "status__category",
+    "status__rank",
+    "task_type",
+    "priority",
+    "story_points",
+    "due_date",
+    "assignee_id",
+    "assignee__username",
+    "reporter_id",
+    "reporter__username",
+    "parent_id",
+    "subtask_count",
+    "rank",
+    "row_version",
+    "completed_at",
+    "archived_at",
+    "created_at",
+    "updated_at",
+)
+TASK_DETAIL_ROW_FIELDS = (*TASK_ROW_FIELDS, "description")
+
+
+def task_list_rows(*, project_id: int, filters: dict) -> QuerySet[Task, dict[str, Any]]:
+    """A project's tasks in board order (column, then rank within it), as `TASK_ROW_FIELDS` rows."""
     return (
-        filter_tasks(Task.objects.filter(project=project), filters)
-        .select_related("status", "assignee", "reporter")
-        .defer("description")  # lists never load the large text column
+        filter_tasks(Task.objects.filter(project_id=project_id), filters)
         .annotate(subtask_count=subtask_count())
         # (project, status, rank) index: the page is read in index order, no sort of the project
         .order_by("status_id", "rank")
+        .values(*TASK_ROW_FIELDS)
     )
 
 
-def task_detail_queryset(*, project: Project) -> QuerySet[Task]:
-    return (
-        Task.objects.filter(project=project)
-        .select_related("status", "assignee", "reporter")
+def task_detail_row(*, project_id: int, task_id: int) -> dict[str, Any]:
+    """One task of the project as a `TASK_DETAIL_ROW_FIELDS` row (builders.task_detail_item), else 404."""
+    row = (
+        Task.objects.filter(project_id=project_id, pk=task_id)
         .annotate(subtask_count=subtask_count())
+        .values(*TASK_DETAIL_ROW_FIELDS)
+        .first()
     )
-
-
-def task_for_project(*, project: Project, task_id: int) -> Task:
-    task = task_detail_queryset(project=project).filter(pk=task_id).first()
-    if task is None:
+    if row is None:
         raise TaskNotFound()
-    return task
+    return row
 
 
-def my_open_tasks(*, user) -> QuerySet[Task]:
-    """The user's assigned open tasks across the live projects they are a member of (cursor-paginated)."""
+def my_open_task_rows(*, user) -> QuerySet[Task, dict[str, Any]]:
+    """The user's assigned open tasks across their live projects, as `TASK_ROW_FIELDS` rows (cursor-paginated)."""
     return (
         Task.objects.open()
         .filter(assignee=user, project__in=Project.objects.visible_to(user).values("pk"))
-        .select_related("status", "assignee", "reporter")
-        .defer("description")
         .annotate(subtask_count=subtask_count())
+        .values(*TASK_ROW_FIELDS)
     )

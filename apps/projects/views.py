@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
 from apps.core.idempotency import idempotent
 from apps.core.pagination import BeforeIdCursorPagination
-from apps.projects import selectors, services
+from apps.projects import builders, selectors, services
 from apps.projects.exceptions import AdminRequired, WriteForbidden
 from apps.projects.models import Project, ProjectMember
 from apps.projects.serializers import (
@@ -78,7 +78,7 @@ class ProjectListView(BriskView):
 
     @extend_schema(responses=ProjectSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return self.page(selectors.project_list(user=request.user), _projects_with_counts)
+        return self.page(selectors.project_list_rows(user=request.user), _projects_with_counts)
 
     @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectDetailSerializer})
     @idempotent
@@ -88,9 +88,9 @@ class ProjectListView(BriskView):
         return Response(ProjectDetailSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
-def _projects_with_counts(page: list[Project]) -> Any:
-    counts = selectors.project_counts_many(project_ids=[project.pk for project in page])
-    return ProjectSerializer(page, many=True, context={"counts": counts}).data
+def _projects_with_counts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts = selectors.project_counts_many(project_ids=[row["id"] for row in rows])
+    return [builders.project_item(row, counts.get(row["id"])) for row in rows]
 
 
 class ProjectDetailView(ProjectView):
@@ -223,7 +223,7 @@ class TaskListView(ProjectView):
 
     @extend_schema(parameters=[TaskFilterSerializer], responses=TaskSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        return self.page(selectors.task_list(project=self.scope, filters=self.filters), TaskSerializer)
+        return self.page(selectors.task_list_rows(project_id=self.scope.pk, filters=self.filters), builders.task_items)
 
     @extend_schema(request=TaskCreateSerializer, responses={201: TaskDetailSerializer})
     @idempotent
@@ -244,7 +244,7 @@ class TaskDetailView(ProjectView):
     query_budget = {"GET": 3, "PATCH": Budget(9, fewest=5), "DELETE": 7}
 
     def get(self, request: Request, project_id: int, task_id: int) -> Response:
-        return Response(TaskDetailSerializer(selectors.task_for_project(project=self.scope, task_id=task_id)).data)
+        return Response(builders.task_detail_item(selectors.task_detail_row(project_id=self.scope.pk, task_id=task_id)))
 
     @extend_schema(
         request=TaskUpdateSerializer,
@@ -293,4 +293,4 @@ class MyTasksView(BriskView):
 
     @extend_schema(responses=TaskSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return self.page(selectors.my_open_tasks(user=request.user), TaskSerializer)
+        return self.page(selectors.my_open_task_rows(user=request.user), builders.task_items)

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from apps.jobs.models import Task, TaskStatus
-from apps.jobs.selectors import QUEUE_POSITIONS_SQL, task_claim_candidates, task_list_for_job, task_list_for_room
+from apps.jobs.selectors import QUEUE_POSITIONS_SQL, task_claim_candidates, task_rows_for_job, task_rows_for_room
 from tests.accounts.factories import UserFactory
 from tests.jobs.factories import JobFactory, WorkerFactory, WorkerJobFactory
 
@@ -58,13 +58,13 @@ def test_claim_over_several_jobs_reads_the_pending_index(many_tasks):
 
 
 def test_room_list_reads_the_room_index_in_order(many_tasks):
-    plan = task_list_for_room(room="room7")[:50].explain()
+    plan = task_rows_for_room(room="room7")[:50].explain()
     assert "jobs_task_room_created_idx" in plan, plan
     assert "Sort" not in plan, plan
 
 
 def test_room_list_by_status_reads_the_room_status_index(many_tasks):
-    plan = task_list_for_room(room="room7", status=TaskStatus.COMPLETED)[:50].explain()
+    plan = task_rows_for_room(room="room7", status=TaskStatus.COMPLETED)[:50].explain()
     assert "jobs_task_room_status_idx" in plan, plan
     assert "Seq Scan on jobs_task" not in plan, plan
 
@@ -77,7 +77,7 @@ def test_room_count_is_an_index_scan(many_tasks):
 
 def test_job_list_by_status_uses_an_index(many_tasks):
     job = many_tasks["jobs"][3]
-    plan = task_list_for_job(job=job, room="room3", status=TaskStatus.PENDING)[:50].explain()
+    plan = task_rows_for_job(job=job, room="room3", status=TaskStatus.PENDING)[:50].explain()
     assert "Seq Scan on jobs_task" not in plan, plan
     assert "jobs_task_" in plan, plan
 

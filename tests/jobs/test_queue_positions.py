@@ -49,8 +49,8 @@ def test_positions_match_a_brute_force_ranking(cast, steps):
                 services.task_status_change(user=cast.member, task_id=task.pk, status="cancelled")
 
     expected = brute_force_positions()
-    page = selectors.tasks_attach_queue_positions(list(selectors.task_list_for_room(room="lab")))
-    assert {task.id: task.queue_position for task in page if task.queue_position is not None} == expected
-    for task in page:
-        single = selectors.task_get(user=cast.member, pk=task.id).queue_position
-        assert single == expected.get(task.id)
+    page = list(selectors.task_rows_for_room(room="lab"))
+    assert selectors.queue_positions_for_rows(page) == expected
+    for row in page:
+        single = selectors.task_get(user=cast.member, pk=row["id"]).queue_position
+        assert single == expected.get(row["id"])

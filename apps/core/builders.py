@@ -1,0 +1,25 @@
+"""Field formatters for hot-path builders: the exact output of DRF's fields, without a Field.
+
+A builder (`apps/<app>/builders.py`) turns one `values()` row into one response item with
+plain dict literals; these helpers write the values DRF's serializer fields would write,
+so the builder's JSON equals its documented serializer's (each app tests that it does).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+
+def iso_datetime(value: datetime.datetime | None) -> str | None:
+    """`serializers.DateTimeField().to_representation`: ISO 8601 in the current zone, UTC as `Z`."""
+    if value is None:
+        return None
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def iso_date(value: datetime.date | None) -> str | None:
+    """`serializers.DateField().to_representation`."""
+    return None if value is None else value.isoformat()

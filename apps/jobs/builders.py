@@ -1,0 +1,40 @@
+"""Hot-path output: a selector's `values()` row → the item its documented serializer describes.
+
+The serializers in serializers.py stay the schema (drf-spectacular reads them); these
+builders produce the same JSON without model instances or per-field serializer work.
+tests/jobs/test_builders.py proves each equals its serializer for the same rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.core.builders import iso_datetime
+
+Row = dict[str, Any]
+
+
+def task_list_item(row: Row, queue_positions: dict[int, int]) -> dict[str, Any]:
+    """JobTaskListItemSerializer, from a `selectors.TASK_ROW_FIELDS` row (no payload)."""
+    return {
+        "id": row["id"],
+        "job_name": f"{row['job__room']}:{row['job__category']}:{row['job__name']}",
+        "room": row["room"],
+        "status": row["status"],
+        "created_at": iso_datetime(row["created_at"]),
+        "started_at": iso_datetime(row["started_at"]),
+        "completed_at": iso_datetime(row["completed_at"]),
+        "worker_id": row["worker_id"],
+        "error": row["error"],
+        "queue_position": queue_positions.get(row["id"]),
+    }
+
+
+def job_list_item(row: Row, worker_ids: list[int]) -> dict[str, Any]:
+    """JobListItemSerializer, from a `selectors.JOB_ROW_FIELDS` row and its worker ids."""
+    return {
+        "full_name": f"{row['room']}:{row['category']}:{row['name']}",
+        "category": row["category"],
+        "name": row["name"],
+        "worker_ids": worker_ids,
+    }

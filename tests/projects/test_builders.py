@@ -1,0 +1,106 @@
+"""Each hot list's builder writes exactly what its documented serializer writes for the same rows.
+
+The serializers are the schema (drf-spectacular); the builders are what the views send.
+If a field is added to one and not the other, or formatted differently, these fail.
+"""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from apps.core.renderers import FastJSONRenderer
+from apps.projects import builders, selectors
+from apps.projects.models import Project, Task
+from apps.projects.serializers import ProjectSerializer, TaskDetailSerializer, TaskSerializer
+from tests.accounts.factories import UserFactory
+from tests.projects.factories import add_member, make_project, make_task
+
+pytestmark = pytest.mark.django_db
+
+ALL = {"archived": None}
+
+
+def _json(data) -> bytes:
+    return FastJSONRenderer().render(data)
+
+
+def _tasks_as_the_serializer_reads_them(ids: list[int]) -> list[Task]:
+    by_id = (
+        Task.objects.filter(pk__in=ids)
+        .select_related("status", "assignee", "reporter")
+        .annotate(subtask_count=selectors.subtask_count())
+        .in_bulk()
+    )
+    return [by_id[pk] for pk in ids]
+
+
+@pytest.fixture
+def edge_tasks():
+    """Tasks covering every null and edge value an item can carry."""
+    admin = UserFactory(username="ädmin-✓")
+    project = make_project(admin=admin)
+    other = add_member(project)
+    plain = make_task(project, title="plain")  # unassigned, no points, no due date
+    full = make_task(
+        project,
+        title='quotes " and \\ and \u2028 and 日本',
+        category="done",
+        assignee=other,
+        story_points=0,
+        due_date=datetime.date(2026, 2, 28),
+        task_type="bug",
+        priority="highest",
+    )
+    make_task(project, title="child", parent_id=full.pk, story_points=1000)
+    make_task(project, title="second child", parent_id=full.pk)
+    # a reporter deleted (SET NULL), an archived task, a timestamp without microseconds
+    Task.objects.filter(pk=plain.pk).update(
+        reporter=None,
+        archived_at=timezone.now(),
+        created_at=datetime.datetime(2026, 1, 1, 0, 0, 0, tzinfo=datetime.UTC),
+    )
+    return project, admin
+
+
+def test_task_list_builder_equals_task_serializer(edge_tasks):
+    project, _ = edge_tasks
+    rows = list(selectors.task_list_rows(project_id=project.pk, filters=ALL))
+    assert len(rows) == 4
+    assert any(row["reporter_id"] is None for row in rows)
+    assert any(row["subtask_count"] == 2 for row in rows)
+    instances = _tasks_as_the_serializer_reads_them([row["id"] for row in rows])
+    assert _json([builders.task_item(row) for row in rows]) == _json(TaskSerializer(instances, many=True).data)
+
+
+def test_task_detail_builder_equals_task_detail_serializer(edge_tasks):
+    project, _ = edge_tasks
+    for task in Task.objects.filter(project=project):
+        Task.objects.filter(pk=task.pk).update(description=f"described {task.pk} \u2029")
+        row = selectors.task_detail_row(project_id=project.pk, task_id=task.pk)
+        [instance] = _tasks_as_the_serializer_reads_them([task.pk])
+        assert _json(builders.task_detail_item(row)) == _json(TaskDetailSerializer(instance).data)
+
+
+def test_my_tasks_builder_equals_task_serializer(edge_tasks):
+    project, admin = edge_tasks
+    make_task(project, title="mine", category="active", assignee=admin)
+    rows = list(selectors.my_open_task_rows(user=admin).order_by("-id"))
+    assert rows
+    instances = _tasks_as_the_serializer_reads_them([row["id"] for row in rows])
+    assert _json([builders.task_item(row) for row in rows]) == _json(TaskSerializer(instances, many=True).data)
+
+
+def test_project_list_builder_equals_project_serializer(edge_tasks):
+    project, admin = edge_tasks
+    empty = make_project(admin=admin)  # no tasks: its counts come back empty
+    Project.objects.filter(pk=empty.pk).update(derived_status=None)  # the join finds nothing
+    rows = list(selectors.project_list_rows(user=admin))
+    assert {row["id"] for row in rows} == {project.pk, empty.pk}
+    counts = {project.pk: selectors.project_counts(project_id=project.pk)}  # `empty` has none: a miss
+    instances = list(
+        Project.objects.visible_to(admin).with_role(admin).select_related("derived_status").order_by("-id")
+    )
+    built = [builders.project_item(row, counts.get(row["id"])) for row in rows]
+    assert _json(built) == _json(ProjectSerializer(instances, many=True, context={"counts": counts}).data)
+    assert built[0]["derived_status"] is None and built[0]["counts"]["total"] == 0
