@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from apps.core.builders import iso_date, iso_datetime
-from apps.projects.selectors import empty_counts
+from apps.projects.models import Task
+from apps.projects.selectors import TASK_DETAIL_ROW_FIELDS, empty_counts
 
 Row = dict[str, Any]
+# the row fields a Task instance holds as attributes (the joined ones come from its relations)
+_TASK_COLUMNS = tuple(name for name in TASK_DETAIL_ROW_FIELDS if "__" not in name)
 
 
 def _user(user_id: int | None, username: str | None) -> dict[str, Any] | None:
@@ -57,6 +60,22 @@ def task_items(rows: list[Row]) -> list[dict[str, Any]]:
 def task_detail_item(row: Row) -> dict[str, Any]:
     """TaskDetailSerializer, from a `selectors.TASK_DETAIL_ROW_FIELDS` row."""
     return {**task_item(row), "description": row["description"]}
+
+
+def task_detail_from_model(task: Task) -> dict[str, Any]:
+    """TaskDetailSerializer, from the Task a write service returns (status, assignee and
+    reporter already on it, `subtask_count` set): the same builder as the detail's rows."""
+    status, assignee, reporter = task.status, task.assignee, task.reporter
+    return task_detail_item(
+        {
+            **{name: getattr(task, name) for name in _TASK_COLUMNS},
+            "status__name": status.name,
+            "status__category": status.category,
+            "status__rank": status.rank,
+            "assignee__username": None if assignee is None else assignee.username,
+            "reporter__username": None if reporter is None else reporter.username,
+        }
+    )
 
 
 def project_item(row: Row, counts: dict[str, int] | None) -> dict[str, Any]:

@@ -230,7 +230,7 @@ class TaskListView(ProjectView):
     def post(self, request: Request, project_id: int) -> Response:
         data = self.validated(TaskCreateSerializer)
         task = services.task_create(project=self.scope, reporter=request.user, **data)
-        return Response(TaskDetailSerializer(task).data, status=status.HTTP_201_CREATED)
+        return Response(builders.task_detail_from_model(task), status=status.HTTP_201_CREATED)
 
 
 class TaskDetailView(ProjectView):
@@ -259,7 +259,7 @@ class TaskDetailView(ProjectView):
         task = services.task_update(
             project=self.scope, actor=request.user, task_id=task_id, row_version=row_version, data=data
         )
-        return Response(TaskDetailSerializer(task).data)
+        return Response(builders.task_detail_from_model(task))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int, task_id: int) -> Response:
@@ -280,7 +280,7 @@ class TaskMoveView(ProjectView):
     def post(self, request: Request, project_id: int, task_id: int) -> Response:
         data = self.validated(TaskMoveSerializer)
         task = services.task_move(project=self.scope, actor=request.user, task_id=task_id, **data)
-        return Response(TaskDetailSerializer(task).data)
+        return Response(builders.task_detail_from_model(task))
 
 
 class MyTasksView(BriskView):

@@ -104,3 +104,16 @@ def test_project_list_builder_equals_project_serializer(edge_tasks):
     built = [builders.project_item(row, counts.get(row["id"])) for row in rows]
     assert _json(built) == _json(ProjectSerializer(instances, many=True, context={"counts": counts}).data)
     assert built[0]["derived_status"] is None and built[0]["counts"]["total"] == 0
+
+
+def test_task_detail_from_model_equals_task_detail_serializer(edge_tasks):
+    """What create, update and move answer with: built from the instance the service returns."""
+    project, admin = edge_tasks
+    other = add_member(project)
+    created = make_task(project, title="new", assignee=other, story_points=3, due_date=datetime.date(2026, 3, 1))
+    created.description = "about \u2028 it"
+    assert _json(builders.task_detail_from_model(created)) == _json(TaskDetailSerializer(created).data)
+    plain = make_task(project, title="unassigned")
+    plain.reporter = None
+    plain.reporter_id = None
+    assert _json(builders.task_detail_from_model(plain)) == _json(TaskDetailSerializer(plain).data)
