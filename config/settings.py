@@ -98,8 +98,13 @@ if DATABASE_URL:
                 "pool": {"min_size": DB_POOL_MIN_SIZE, "max_size": DB_POOL_MAX_SIZE, "timeout": 10},
                 "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
                 "application_name": envstr("DB_APPLICATION_NAME", "brisk"),
+                # issue 9 measured these (README "Benchmarks"); both off by default
+                "server_side_binding": envbool("DB_SERVER_SIDE_BINDING", False),
+                "prepare_threshold": envint("DB_PREPARE_THRESHOLD", -1, minimum=-1),
             }
         )
+        if _db["OPTIONS"]["prepare_threshold"] == -1:
+            _db["OPTIONS"]["prepare_threshold"] = None  # psycopg's "never prepare" (Django's default)
         _db["CONN_MAX_AGE"] = 0
     DATABASES = {"default": _db}
 else:
