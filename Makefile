@@ -35,7 +35,7 @@ migrate: install
 ## run: migrate, load demo data and serve HTTP + WebSockets on $(HOST):$(PORT)
 run: migrate
 	$(PY) manage.py seed_demo
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-max-size 65536 --ws-per-message-deflate false --lifespan off
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-max-size 65536 --ws-per-message-deflate false --lifespan off --no-proxy-headers
 
 # The whole suite measures coverage and checks the floors in pyproject.toml
 # ([tool.brisk.coverage-floors]) on PostgreSQL and Redis; a partial run (PYTEST_ARGS) or COVERAGE=0 skips both.

@@ -31,7 +31,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -46,6 +45,10 @@ SILK_ENABLED = envbool("SILK_ENABLED", DEBUG)
 SILK_SAMPLE_PERCENT = envint("SILK_SAMPLE_PERCENT", 100 if DEBUG else 5, minimum=0, maximum=100)
 
 MIDDLEWARE = [
+    # First: forwarded headers are dropped unless a trusted proxy sent them (TRUSTED_PROXIES).
+    "apps.core.proxies.TrustedProxyMiddleware",
+    # Under /api/ every answer is JSON, even Django's own 404 and 500 pages (and with DEBUG on).
+    "apps.core.exceptions.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.profiling.ProfilingMiddleware",
     "apps.core.middleware.RejectMalformedInputMiddleware",
@@ -170,12 +173,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+# DRF's login (mounted at /api-auth/) takes any active user; the admin's takes staff only.
+LOGIN_URL = "/api-auth/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+# API tokens (apps.accounts.tokens): seconds a new token lives, 30 days by default.
+AUTH_TOKEN_TTL = envint("AUTH_TOKEN_TTL", 30 * 24 * 3600, minimum=60)
+# Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+# (apps.core.proxies); from anyone else those headers are dropped. Empty: trust no one.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "apps.accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -192,7 +203,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.exceptions.exception_handler",
     "DEFAULT_METADATA_CLASS": "apps.core.metadata.BriskMetadata",
     "DEFAULT_THROTTLE_RATES": {
+        # login attempts per client address, and per username whatever the address
         "auth_token": envrate("AUTH_TOKEN_THROTTLE_RATE", "30/min"),
+        "auth_username": envrate("AUTH_USERNAME_THROTTLE_RATE", "10/min"),
         # Creates, per user, shared by all workers through Redis (apps.core.throttling); the
         # defaults are far above what a real client sends: they stop runaway scripts.
         "jobs_task_submit": envrate("JOBS_TASK_SUBMIT_THROTTLE_RATE", "6000/min"),
@@ -202,6 +215,9 @@ REST_FRAMEWORK = {
     },
     # Only views that declare `create_throttle_scope` are counted (and only their writes).
     "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.CreateRateThrottle"],
+    # The client address is REMOTE_ADDR, which apps.core.proxies sets from X-Forwarded-For
+    # only when the peer is a trusted proxy: DRF must not read X-Forwarded-For itself.
+    "NUM_PROXIES": 0,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -1,14 +1,26 @@
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from apps.accounts.models import User
+from apps.accounts.tokens import token_issue, tokens_revoke_all
 
 DEMO_USERNAMES = {"admin": True, "alice": False, "bob": False, "carol": False}
 
 
 def token_for_user(*, user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    """A new API key for `user` (each login gets its own; only its hash is stored)."""
+    return token_issue(user=user)
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> None:
+    """Change a password and revoke every API token the user holds.
+
+    (Tokens issued under the old password would stop working anyway, see
+    `apps.accounts.tokens.password_mark`; deleting them keeps the table honest.)
+    """
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    tokens_revoke_all(user=user)
 
 
 @transaction.atomic

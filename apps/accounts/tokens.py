@@ -2,18 +2,77 @@
 
 REST authentication, WebSocket authentication and long-polls all resolve keys here,
 so how tokens are stored (and when they expire) is decided in this module alone.
+
+Only the SHA-256 of a key is stored. A key is valid until `expires_at`
+(`AUTH_TOKEN_TTL` after issue), until it is revoked (logout deletes it), and while its
+user keeps the password it was issued under.
 """
 
 from __future__ import annotations
 
-from rest_framework.authtoken.models import Token
+import hashlib
+import secrets
+from datetime import timedelta
 
-from apps.accounts.models import User
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import ApiToken, User
+
+# Longer than any key we issue (43 characters) or issued (40): longer input is refused unhashed.
+MAX_KEY_LENGTH = 64
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def password_mark(user: User) -> str:
+    """A fingerprint of the user's current password hash: changes whenever the password does."""
+    return hashlib.sha256(f"brisk-token-mark:{user.password}".encode()).hexdigest()
+
+
+def token_for_key(key: str) -> ApiToken | None:
+    """The live token for `key` with its user (one query, token joined to user), or None."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        return None
+    token = (
+        ApiToken.objects.select_related("user").filter(digest=key_digest(key), expires_at__gt=timezone.now()).first()
+    )
+    if token is None or not token.user.is_active or token.password_mark != password_mark(token.user):
+        return None
+    return token
 
 
 def user_for_token(key: str) -> User | None:
-    """The active user holding `key`, or None (unknown, revoked or inactive)."""
-    token = Token.objects.select_related("user").filter(key=key[:64]).first()
-    if token is None or not token.user.is_active:
-        return None
-    return token.user
+    """The active user holding `key`, or None (unknown, expired, revoked or inactive)."""
+    token = token_for_key(key)
+    return None if token is None else token.user
+
+
+def token_issue(*, user: User) -> str:
+    """A new key for `user` (stored hashed; the key itself is returned once and never again).
+
+    Also drops the user's expired tokens and those issued under an older password, so the
+    table holds only live rows.
+    """
+    now = timezone.now()
+    mark = password_mark(user)
+    ApiToken.objects.filter(Q(user=user) & (Q(expires_at__lte=now) | ~Q(password_mark=mark))).delete()
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        digest=key_digest(key),
+        user=user,
+        password_mark=mark,
+        expires_at=now + timedelta(seconds=settings.AUTH_TOKEN_TTL),
+    )
+    return key
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(digest=token.digest).delete()
+
+
+def tokens_revoke_all(*, user: User) -> int:
+    return ApiToken.objects.filter(user=user).delete()[0]

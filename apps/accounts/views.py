@@ -1,20 +1,24 @@
+from django.contrib.auth import logout as session_logout
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.models import ApiToken
 from apps.accounts.serializers import TokenRequestSerializer, TokenSerializer, UserSerializer
 from apps.accounts.services import token_for_user
-from apps.accounts.throttling import ResilientScopedRateThrottle
+from apps.accounts.throttling import LOGIN_THROTTLES
+from apps.accounts.tokens import token_revoke
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for a new API token (valid `AUTH_TOKEN_TTL` seconds).
+
+    Throttled per client address and per username."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [ResilientScopedRateThrottle]
-    throttle_scope = "auth_token"
+    throttle_classes = list(LOGIN_THROTTLES)
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
     def post(self, request):
@@ -22,6 +26,18 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         key = token_for_user(user=serializer.validated_data["user"])
         return Response({"token": key}, status=status.HTTP_200_OK)
+
+
+class LogoutView(APIView):
+    """Revoke the token this request carries (or end the session of a browser login)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        if isinstance(request.auth, ApiToken):
+            token_revoke(token=request.auth)
+        else:
+            session_logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

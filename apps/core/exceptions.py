@@ -11,6 +11,7 @@ from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
+from rest_framework.exceptions import APIException, ErrorDetail
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -66,10 +67,33 @@ class NotFoundError(ApplicationError):
     default_message = "Not found."
 
 
+def encodable(text: str) -> str:
+    """`text` with any lone surrogate written as `\\udXXX`: a message that echoes client input
+    (`"\\ud800" is not a valid choice.`) must still encode as UTF-8, or rendering it is a 500."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def encodable_detail(data: Any) -> Any:
+    """An error body with every message made encodable, ErrorDetail codes kept."""
+    if isinstance(data, ErrorDetail):
+        return ErrorDetail(encodable(str(data)), code=data.code)
+    if isinstance(data, str):
+        return encodable(data)
+    if isinstance(data, dict):
+        return {encodable(str(key)): encodable_detail(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [encodable_detail(value) for value in data]
+    return data
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code, **exc.extra}
-        return Response(body, status=exc.status_code)
+        return Response(encodable_detail(body), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
@@ -81,4 +105,120 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # is the client's fault, never a 500. Serializers should have caught it first.
         logger.warning("database refused a client value: %s", exc.__class__.__name__)
         exc = drf_exceptions.ValidationError({"detail": "A value is out of range or malformed."})
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(data, dict) and "detail" in data and "code" not in data and isinstance(exc, APIException):
+        # {"detail"} alone (401, 403, 404, 405, 406, 415, 429, parse errors): add its stable code.
+        detail = data["detail"]
+        data["code"] = detail.code if isinstance(detail, ErrorDetail) and detail.code else exc.default_code
+    response.data = encodable_detail(data)
+    return response
+
+
+# --- Outside DRF: Django's own 404/500 and anything else that is not JSON under /api/ ---------
+
+API_PREFIX = "/api/"
+
+# Django's default answers, and the codes DRF's exceptions would give them.
+STATUS_CODES = {
+    400: ("Malformed request.", "parse_error"),
+    401: ("Authentication credentials were not provided.", "not_authenticated"),
+    403: ("You do not have permission to perform this action.", "permission_denied"),
+    404: ("Not found.", "not_found"),
+    405: ("Method not allowed.", "method_not_allowed"),
+    406: ("Could not satisfy the request Accept header.", "not_acceptable"),
+    413: ("Request body too large.", "request_too_large"),
+    415: ("Unsupported media type in request.", "unsupported_media_type"),
+    429: ("Request was throttled.", "throttled"),
+    500: ("A server error occurred.", "server_error"),
+}
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def json_error(status_code: int, detail: str | None = None, code: str | None = None):
+    from django.http import JsonResponse
+
+    default_detail, default_code = STATUS_CODES.get(
+        status_code, ("The request failed." if status_code < 500 else "A server error occurred.", "error")
+    )
+    return JsonResponse({"detail": detail or default_detail, "code": code or default_code}, status=status_code)
+
+
+def page_not_found(request, exception=None):
+    """handler404: JSON under /api/, Django's page elsewhere."""
+    if is_api_request(request):
+        return json_error(404)
+    from django.views.defaults import page_not_found as django_page_not_found
+
+    return django_page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: JSON under /api/, Django's page elsewhere."""
+    if is_api_request(request):
+        return json_error(500)
+    from django.views.defaults import server_error as django_server_error
+
+    return django_server_error(request)
+
+
+class ApiErrorsMiddleware:
+    """Every response under /api/ is JSON in the documented error shape, whatever DEBUG is.
+
+    With DEBUG on, Django answers an unknown URL or an exception with its HTML debug pages
+    (handler404/handler500 only apply with DEBUG off). Under /api/ this middleware answers
+    a view's uncaught exception with the JSON 404/403/400/500 instead (the traceback still
+    goes to the log), and turns any other non-JSON error page (a URL that matches nothing,
+    a CSRF failure) into `{"detail", "code"}`. DRF responses are left alone: they are
+    already in the contract, and the browsable API's HTML stays usable in a browser.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self._acall(request)
+        return self._finish(request, self.get_response(request))
+
+    async def _acall(self, request):
+        return self._finish(request, await self.get_response(request))
+
+    def process_exception(self, request, exception):
+        if not is_api_request(request):
+            return None
+        from django.core.exceptions import BadRequest, SuspiciousOperation
+
+        if isinstance(exception, Http404):
+            return json_error(404)
+        if isinstance(exception, DjangoPermissionDenied):
+            return json_error(403)
+        if isinstance(exception, BadRequest | SuspiciousOperation):
+            return json_error(400, code="bad_request")
+        logger.error("unhandled error on %s %s", request.method, request.path, exc_info=exception)
+        return json_error(500)
+
+    def _finish(self, request, response):
+        if response.status_code < 400 or not is_api_request(request):
+            return response
+        content_type = response.get("Content-Type", "")
+        if "json" in content_type or getattr(response, "renderer_context", None) is not None:
+            return response  # already JSON, or a DRF response (the browsable API's HTML included)
+        replacement = json_error(response.status_code)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate", "Vary"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement

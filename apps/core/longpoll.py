@@ -97,9 +97,11 @@ def parse_prefer_wait(header: str | None) -> tuple[int | None, bool]:
 
 def authenticate_sync(request):
     """The caller by DRF token or session, as DRF views see them; None when anonymous."""
-    from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+    from rest_framework.authentication import SessionAuthentication
     from rest_framework.exceptions import AuthenticationFailed
     from rest_framework.request import Request
+
+    from apps.accounts.authentication import TokenAuthentication
 
     drf_request = Request(request)
     for authenticator in (TokenAuthentication(), SessionAuthentication()):

@@ -1,4 +1,4 @@
-"""Service-level endpoints: health."""
+"""Service-level endpoints: health, and the small home page at `/`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from apps.core.db import db_burst
 
@@ -60,3 +62,8 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     body = {"database": database, "cache": cache_status, "channel_layer": channel_layer}
     healthy = all(value == "ok" for value in body.values())
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """`/`: where to go next (docs, browsable API, admin, silk, health)."""
+    return render(request, "core/home.html", {"silk_enabled": settings.SILK_ENABLED})

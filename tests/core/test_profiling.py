@@ -70,7 +70,7 @@ def test_slow_query_record_has_no_parameter_values(client_for, settings, caplog)
         assert "%s" in record.sql or "SELECT" in record.sql
         assert secret not in record.sql
         assert secret not in record.getMessage()
-    token_query = next(r for r in records if "authtoken_token" in r.sql)
+    token_query = next(r for r in records if "accounts_api_token" in r.sql)
     assert "%s" in token_query.sql
 
 

@@ -14,7 +14,7 @@ pytestmark = [
 def test_anonymous_is_sent_to_log_in(client):
     response = client.get("/silk/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith(django_settings.LOGIN_URL)
 
 
 def test_non_staff_is_refused(client, user):
