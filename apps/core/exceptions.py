@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail
@@ -136,29 +139,27 @@ STATUS_CODES = {
 }
 
 
-def is_api_request(request) -> bool:
-    return request.path.startswith(API_PREFIX)
+def is_api_request(request: HttpRequest) -> bool:
+    return bool(request.path.startswith(API_PREFIX))
 
 
-def json_error(status_code: int, detail: str | None = None, code: str | None = None):
-    from django.http import JsonResponse
-
+def json_error(status_code: int, detail: str | None = None, code: str | None = None) -> JsonResponse:
     default_detail, default_code = STATUS_CODES.get(
         status_code, ("The request failed." if status_code < 500 else "A server error occurred.", "error")
     )
     return JsonResponse({"detail": detail or default_detail, "code": code or default_code}, status=status_code)
 
 
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponseBase:
     """handler404: JSON under /api/, Django's page elsewhere."""
     if is_api_request(request):
         return json_error(404)
     from django.views.defaults import page_not_found as django_page_not_found
 
-    return django_page_not_found(request, exception)
+    return django_page_not_found(request, exception or Http404())
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponseBase:
     """handler500: JSON under /api/, Django's page elsewhere."""
     if is_api_request(request):
         return json_error(500)
@@ -181,23 +182,21 @@ class ApiErrorsMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response):
-        from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self._acall(request)
         return self._finish(request, self.get_response(request))
 
-    async def _acall(self, request):
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
         return self._finish(request, await self.get_response(request))
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         if not is_api_request(request):
             return None
         from django.core.exceptions import BadRequest, SuspiciousOperation
@@ -211,7 +210,7 @@ class ApiErrorsMiddleware:
         logger.error("unhandled error on %s %s", request.method, request.path, exc_info=exception)
         return json_error(500)
 
-    def _finish(self, request, response):
+    def _finish(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if response.status_code < 400 or not is_api_request(request):
             return response
         content_type = response.get("Content-Type", "")

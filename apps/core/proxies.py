@@ -11,11 +11,14 @@ logs and `request.is_secure()` then all see the same client. (Run uvicorn with
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
 
 FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO")
 
@@ -58,18 +61,18 @@ class TrustedProxyMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
         _networks(tuple(settings.TRUSTED_PROXIES))  # a malformed setting fails at start-up
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> Any:
         settle_forwarded_headers(request)
         return self.get_response(request)  # a coroutine when the chain is async: awaited by Django
 
 
-def settle_forwarded_headers(request) -> None:
+def settle_forwarded_headers(request: HttpRequest) -> None:
     meta = request.META
     peer = meta.get("REMOTE_ADDR", "")
     if is_trusted_proxy(peer):
