@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from apps.jobs.models import Job, Room, RoomMember, Task, Worker, WorkerJob
+from apps.core.exceptions import ApplicationError
+from apps.jobs.models import TERMINAL_STATUSES, Job, Room, RoomMember, Task, TaskStatus, Worker, WorkerJob
+from apps.jobs.services import task_status_change
 
 
 class RoomNameFilter(admin.SimpleListFilter):
@@ -62,6 +64,9 @@ class WorkerAdmin(admin.ModelAdmin):
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    """Tasks move only along the allowed transitions, so the admin shows them read-only; an
+    operator cancels through the action, which goes through `task_status_change` like the API."""
+
     list_display = ("id", "job", "room", "status", "created_by", "worker", "created_at", "completed_at")
     list_filter = ("status", RoomNameFilter)
     list_select_related = ("job", "created_by", "worker")
@@ -69,3 +74,31 @@ class TaskAdmin(admin.ModelAdmin):
     search_fields = ("=room",)  # exact: served by the room indexes
     show_full_result_count = False
     ordering = ("-created_at",)
+    readonly_fields = (
+        "job",
+        "room",
+        "created_by",
+        "worker",
+        "payload",
+        "status",
+        "created_at",
+        "started_at",
+        "completed_at",
+        "error",
+    )
+    actions = ("cancel_tasks",)
+
+    def has_add_permission(self, request):
+        return False  # tasks are submitted through the API
+
+    @admin.action(description="Cancel the selected tasks (those not finished yet)")
+    def cancel_tasks(self, request, queryset):
+        cancelled, refused = 0, 0
+        for task_id in queryset.exclude(status__in=TERMINAL_STATUSES).values_list("pk", flat=True):
+            try:
+                task_status_change(user=request.user, task_id=task_id, status=TaskStatus.CANCELLED)
+            except ApplicationError:
+                refused += 1
+            else:
+                cancelled += 1
+        self.message_user(request, f"{cancelled} cancelled, {refused} refused.", messages.SUCCESS)

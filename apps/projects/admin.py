@@ -1,13 +1,45 @@
-"""Admin for operators. Task fields that drive counts and keys are read-only here: those
-changes go through the services, which keep the counts, the derived status and the
-boards in step. Deletions from the admin recount the projects touched (counts and derived status)."""
+"""Admin for operators. Task fields that drive counts and keys are read-only here; a task's
+other edits go through `services.task_update`, like a PATCH: the row version is checked and
+bumped and the board hears `task.updated`. Deletions from the admin recount the projects
+touched (counts and derived status)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+
+from apps.core.exceptions import ApplicationError
 from apps.projects.models import Project, ProjectMember, Task, TaskStatus
-from apps.projects.services import project_recount
+from apps.projects.services import project_recount, task_update
+
+# admin form field -> the task_update key it feeds
+TASK_ADMIN_FIELDS = {
+    "title": "title",
+    "description": "description",
+    "task_type": "task_type",
+    "priority": "priority",
+    "story_points": "story_points",
+    "due_date": "due_date",
+    "assignee": "assignee_id",
+    "parent": "parent_id",
+}
+
+
+class TaskAdminForm(forms.ModelForm):
+    # The version the operator read: a task changed meanwhile (by the API) is not overwritten.
+    row_version_read = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Task
+        fields = list(TASK_ADMIN_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["row_version_read"].initial = self.instance.row_version
 
 
 class ProjectMemberInline(admin.TabularInline):
@@ -41,6 +73,7 @@ class TaskStatusAdmin(admin.ModelAdmin):
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
     list_display = ("key", "title", "project", "status", "assignee", "priority", "archived_at", "updated_at")
     list_select_related = ("project", "status", "assignee")
     list_filter = ("status__category", "priority", "project")
@@ -49,6 +82,7 @@ class TaskAdmin(admin.ModelAdmin):
     readonly_fields = (
         "project",
         "key",
+        "reporter",
         "status",
         "rank",
         "row_version",
@@ -58,6 +92,31 @@ class TaskAdmin(admin.ModelAdmin):
         "updated_at",
     )
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # tasks are created through the API (task_create numbers and places them)
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            TASK_ADMIN_FIELDS[name]: form.cleaned_data[name] for name in form.changed_data if name in TASK_ADMIN_FIELDS
+        }
+        for name in ("assignee_id", "parent_id"):
+            if name in data and data[name] is not None:
+                data[name] = data[name].pk
+        task_update(
+            project=obj.project,
+            actor=request.user,
+            task_id=obj.pk,
+            row_version=form.cleaned_data["row_version_read"],
+            data=data,
+        )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as error:  # the service refused: nothing was written (atomic)
+            self.message_user(request, f"Not saved: {error.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

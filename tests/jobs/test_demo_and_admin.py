@@ -36,8 +36,10 @@ def test_admin_changelists_render(cast, superuser, client, model):
         assert 'name="room"' in filtered.content.decode()  # a text box, not a dropdown of every room
 
 
-def test_admin_task_change_page_uses_raw_ids(cast, superuser, client):
+def test_admin_task_change_page_is_read_only(cast, superuser, client):
+    """No dropdown of every user or worker, and no status select that skips the transitions."""
     task = TaskFactory(job=cast.job, room="lab", worker=cast.worker)
     client.force_login(superuser)
     page = client.get(f"/admin/jobs/task/{task.pk}/change/").content.decode()
-    assert 'class="vForeignKeyRawIdAdminField"' in page
+    assert "<select" not in page.split('id="task_form"')[1].split("</form>")[0]
+    assert 'name="status"' not in page
