@@ -16,7 +16,7 @@ BENCH_ONLY ?=
 BENCH_ARGS ?=
 SCENARIO ?= projects.task.list.n_tasks
 
-.PHONY: install run test bench bench-check bench-profile worker lint format migrate clean
+.PHONY: install run test test-browser bench bench-check bench-profile worker lint format migrate clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or set PYTHON=...)"; exit 1; }
@@ -34,7 +34,7 @@ migrate: install
 
 ## run: migrate, load demo data and serve HTTP + WebSockets on $(HOST):$(PORT)
 run: migrate
-	$(PY) manage.py seed_demo
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-max-size 65536 --ws-per-message-deflate false --lifespan off --no-proxy-headers
 
 # The whole suite measures coverage and checks the floors in pyproject.toml
@@ -53,6 +53,17 @@ test: install
 		echo "PostgreSQL/Redis unreachable: running on the embedded default (PostgreSQL-only tests skip, no coverage floors)"; \
 		SILK_ENABLED=1 $(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS); \
 	else exit $$status; fi
+
+## test-browser: the admin, Swagger UI, silk and the browsable API in headless Chromium under the CSP
+## (installs Debian's chromium and chromium-driver first when they are missing)
+test-browser: install
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		echo "installing chromium and chromium-driver (Debian packages)"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py ensure_services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SILK_ENABLED=1 $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 ## bench: seed at SCALE, serve with uvicorn workers, drive load, write bench/results/
 bench: install

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",
     "apps.core",
     "apps.accounts",
     "apps.jobs",
@@ -50,6 +51,8 @@ MIDDLEWARE = [
     # Under /api/ every answer is JSON, even Django's own 404 and 500 pages (and with DEBUG on).
     "apps.core.exceptions.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (apps.core.csp; the policy is below).
+    "apps.core.csp.BriskCSPMiddleware",
     "apps.core.profiling.ProfilingMiddleware",
     "apps.core.middleware.RejectMalformedInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,7 +74,8 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project templates first: templates/rest_framework/api.html adapts the browsable API to the CSP.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -222,7 +226,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Brisk API",
-    "DESCRIPTION": "Job queue, annotation workshop, project tracker, support desk and interview coach.",
+    "DESCRIPTION": (
+        "Brisk's API: a worker job queue (`/api/jobs/`) and a project and task tracker with live boards "
+        "(`/api/projects/`). Authenticate with `POST /api/auth/token/` and send `Authorization: Token <key>`; "
+        "`POST /api/auth/logout/` revokes the key. Errors are `{detail, code}` or field errors."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -268,6 +276,26 @@ JOBS_WORKER_TIMEOUT = envint("JOBS_WORKER_TIMEOUT", 60, minimum=1)
 # Largest task payload or job schema stored, as compact JSON (400 with a field error beyond).
 JOBS_MAX_PAYLOAD_BYTES = envint("JOBS_MAX_PAYLOAD_BYTES", 256 * 1024, minimum=1024)
 PROJECTS_ARCHIVE_DONE_AFTER_DAYS = envint("PROJECTS_ARCHIVE_DONE_AFTER_DAYS", 7, minimum=1)
+
+# --- Content-Security-Policy (django-csp; apps.core.csp) ---------------------
+# Scripts only from this origin, no inline script (silk's few inline handlers are allowed
+# by hash under /silk/ only). Inline styles stay allowed: the admin, DRF and Swagger UI use
+# style attributes. The admin, Swagger UI, silk and the browsable API are proven to run under
+# it in a real browser (`make test-browser`).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Security (clean `check --deploy` when DEBUG=0) -------------------------
 if not DEBUG:

@@ -9,6 +9,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
 from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
@@ -208,6 +209,8 @@ class ApiErrorsMiddleware:
         if isinstance(exception, BadRequest | SuspiciousOperation):
             return json_error(400, code="bad_request")
         logger.error("unhandled error on %s %s", request.method, request.path, exc_info=exception)
+        # As Django does for an uncaught exception (the test client re-raises it from this signal).
+        got_request_exception.send(sender=None, request=request)
         return json_error(500)
 
     def _finish(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:

@@ -41,6 +41,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     TaskStatus.CLAIMED: frozenset({TaskStatus.RUNNING, TaskStatus.FAILED, TaskStatus.CANCELLED}),
     TaskStatus.RUNNING: frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED}),
 }
+# For the API docs (the PATCH operation and apps/jobs/README.md say the same).
+TRANSITIONS_TEXT = (
+    "Allowed transitions: "
+    + "; ".join(f"{current} → {', '.join(sorted(targets))}" for current, targets in TRANSITIONS.items())
+    + ". completed, failed and cancelled are final (409 `invalid_transition` otherwise)."
+)
 
 
 def is_valid_room_name(name: str) -> bool:

@@ -14,7 +14,7 @@ from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
 from apps.core.converters import MAX_ID
 from apps.core.idempotency import idempotent
 from apps.jobs import builders, selectors, services
-from apps.jobs.models import TaskStatus
+from apps.jobs.models import TRANSITIONS_TEXT, TaskStatus
 from apps.jobs.serializers import (
     JobClaimResultSerializer,
     JobDetailSerializer,
@@ -63,7 +63,11 @@ TASK_STATUS_UPDATE_BODY = {
         "type": "object",
         "required": ["status"],
         "properties": {
-            "status": {"type": "string", "enum": [s for s in TaskStatus.values if s != TaskStatus.PENDING]},
+            "status": {
+                "type": "string",
+                "enum": [s for s in TaskStatus.values if s != TaskStatus.PENDING],
+                "description": TRANSITIONS_TEXT,
+            },
             "error": {"type": "string", "maxLength": 4000, "description": "Only with failed or cancelled."},
             "worker_id": {
                 "type": "integer",
@@ -162,7 +166,12 @@ class WorkerListCreateView(BriskView):
     def get(self, request):
         return self.page(selectors.worker_list_for_user(user=request.user), JobWorkerListItemSerializer)
 
-    @extend_schema(request=None, responses={201: JobWorkerSerializer})
+    @extend_schema(
+        request=None,
+        responses={201: JobWorkerSerializer},
+        description="Registers a worker owned by the caller. No body (send none, or `{}`). Link it to jobs "
+        "with `PUT rooms/{room}/jobs/` and its `worker_id`; keep it alive with `PATCH workers/{id}/`.",
+    )
     @idempotent
     def post(self, request):
         worker = services.worker_create(user=request.user)

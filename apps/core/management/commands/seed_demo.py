@@ -5,6 +5,7 @@ Idempotent: running it twice leaves the same data.
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import Any
 
@@ -38,4 +39,6 @@ class Command(BaseCommand):
         for user in users.values():
             role = "superuser" if user.is_superuser else "user"
             self.stdout.write(f"  {user.username:<8} {role}")
-        self.stdout.write("Admin: http://127.0.0.1:8000/admin/  API docs: http://127.0.0.1:8000/api/docs/")
+        # `make run` serves on $HOST:$PORT and passes both here, so the links are the real ones.
+        base = f"http://{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"
+        self.stdout.write(f"Start page: {base}/  Admin: {base}/admin/  API docs: {base}/api/docs/")
