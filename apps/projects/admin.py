@@ -9,11 +9,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpResponseRedirect
 
 from apps.core.exceptions import ApplicationError
 from apps.projects.models import Project, ProjectMember, Task, TaskStatus
-from apps.projects.services import project_recount, task_update
+from apps.projects.services import member_remove, member_update, project_recount, task_update
 
 # admin form field -> the task_update key it feeds
 TASK_ADMIN_FIELDS = {
@@ -43,9 +44,17 @@ class TaskAdminForm(forms.ModelForm):
 
 
 class ProjectMemberInline(admin.TabularInline):
+    """Shown, not edited: roles change in "Project members", through the services."""
+
     model = ProjectMember
     extra = 0
-    autocomplete_fields = ("user",)
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Project)
@@ -131,9 +140,50 @@ class TaskAdmin(admin.ModelAdmin):
 
 @admin.register(ProjectMember)
 class ProjectMemberAdmin(admin.ModelAdmin):
+    """Role changes and removals go through `member_update` / `member_remove` (the last admin
+    stays, the board hears `member.updated` / `member.removed`); members are added through the API."""
+
     list_display = ("project", "user", "role", "created_at")
     list_select_related = ("project", "user")
     list_filter = ("role",)
     search_fields = ("project__key", "user__username")
-    autocomplete_fields = ("project", "user")
+    readonly_fields = ("project", "user", "created_at")
+    fields = ("project", "user", "role", "created_at")
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        member_update(project=obj.project, user_id=obj.user_id, role=form.cleaned_data["role"])
+
+    def delete_model(self, request, obj):
+        project = obj.project
+        project.my_role = ProjectMember.Role.ADMIN  # the operator acts as a project admin
+        member_remove(project=project, actor=request.user, user_id=obj.user_id)
+
+    def delete_queryset(self, request, queryset):
+        for member in queryset.select_related("project"):
+            self.delete_model(request, member)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as error:  # the service refused: nothing was written (atomic)
+            self.message_user(request, f"Not saved: {error.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            with transaction.atomic():  # a bulk delete refused part-way writes nothing
+                return super().changelist_view(request, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)

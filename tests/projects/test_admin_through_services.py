@@ -3,7 +3,7 @@ and a PATCH with the version read before the admin edit is refused (409), not si
 
 import pytest
 
-from apps.projects.models import Task
+from apps.projects.models import ProjectMember, Task
 from tests.projects.factories import make_task, make_team
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +67,51 @@ def test_admin_edit_of_a_task_changed_meanwhile_is_refused(client, superuser, cl
 def test_admin_cannot_add_a_task(client, superuser):
     client.force_login(superuser)
     assert client.get("/admin/projects/task/add/").status_code == 403
+
+
+def test_admin_role_change_goes_through_member_update(client, superuser, django_capture_on_commit_callbacks):
+    team = make_team()
+    member = ProjectMember.objects.get(project=team.project, user=team.editor)
+    client.force_login(superuser)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(f"/admin/projects/projectmember/{member.pk}/change/", {"role": "viewer", "_save": "1"})
+    assert response.status_code == 302
+    assert ProjectMember.objects.get(pk=member.pk).role == "viewer"
+    assert callbacks, "member.updated is broadcast"
+
+
+def test_admin_cannot_demote_or_remove_the_last_admin(client, superuser):
+    team = make_team()
+    last_admin = ProjectMember.objects.get(project=team.project, user=team.admin)
+    client.force_login(superuser)
+    response = client.post(f"/admin/projects/projectmember/{last_admin.pk}/change/", {"role": "editor", "_save": "1"})
+    assert response.status_code == 302
+    assert ProjectMember.objects.get(pk=last_admin.pk).role == "admin"
+    assert "Not saved" in client.get(response["Location"]).content.decode()
+
+    response = client.post(f"/admin/projects/projectmember/{last_admin.pk}/delete/", {"post": "yes"})
+    assert ProjectMember.objects.filter(pk=last_admin.pk).exists()
+    response = client.post(
+        "/admin/projects/projectmember/",
+        {"action": "delete_selected", "_selected_action": [last_admin.pk], "post": "yes"},
+    )
+    assert ProjectMember.objects.filter(pk=last_admin.pk).exists()
+
+
+def test_admin_removes_a_member_through_the_service(client, superuser, django_capture_on_commit_callbacks):
+    team = make_team()
+    member = ProjectMember.objects.get(project=team.project, user=team.viewer)
+    client.force_login(superuser)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(f"/admin/projects/projectmember/{member.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not ProjectMember.objects.filter(pk=member.pk).exists()
+    assert callbacks, "member.removed is broadcast"
+
+
+def test_project_page_shows_members_read_only(client, superuser):
+    team = make_team()
+    client.force_login(superuser)
+    page = client.get(f"/admin/projects/project/{team.project.pk}/change/").content.decode()
+    assert team.editor.username in page
+    assert 'name="members-0-role"' not in page
