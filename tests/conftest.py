@@ -123,3 +123,12 @@ def _release_stray_connections(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def query_budget():
+    """The one way a test counts queries and reads an endpoint's declared budget
+    (tests/querybudget.py; its docstring states the counting rule)."""
+    from tests import querybudget
+
+    return querybudget

@@ -19,6 +19,7 @@ class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = list(LOGIN_THROTTLES)
+    query_budget = {"POST": 3}  # the user by username, the stale tokens deleted, the new token inserted
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
     def post(self, request):
@@ -31,6 +32,8 @@ class TokenView(APIView):
 class LogoutView(APIView):
     """Revoke the token this request carries (or end the session of a browser login)."""
 
+    query_budget = {"POST": 2}  # the token with its user, its DELETE
+
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
         if isinstance(request.auth, ApiToken):
@@ -42,6 +45,8 @@ class LogoutView(APIView):
 
 class MeView(APIView):
     """The authenticated caller."""
+
+    query_budget = {"GET": 1}  # the token with its user
 
     @extend_schema(responses={200: UserSerializer})
     def get(self, request):

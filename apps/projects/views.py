@@ -239,9 +239,10 @@ class TaskDetailView(ProjectView):
     serializer_class = TaskDetailSerializer
     access = {"GET": MEMBER, "PATCH": WRITER, "DELETE": WRITER}
     # GET: token, project with role, task (joined, subtask count annotated).
-    # PATCH: token, project, project lock, task locked, assignee check, UPDATE (a status
-    # change also reads the target column and re-derives the project status)
-    query_budget = {"GET": 3, "PATCH": Budget(9, fewest=5), "DELETE": 7}
+    # PATCH: token, project, project lock, task locked, UPDATE (a status change also reads
+    # the target column and re-derives the project status). DELETE: token, project, lock,
+    # task, subtasks unparented, DELETE, live columns (+ the derived status when it changes)
+    query_budget = {"GET": 3, "PATCH": Budget(9, fewest=5), "DELETE": Budget(8, fewest=7)}
 
     def get(self, request: Request, project_id: int, task_id: int) -> Response:
         return Response(builders.task_detail_item(selectors.task_detail_row(project_id=self.scope.pk, task_id=task_id)))
@@ -272,9 +273,9 @@ class TaskMoveView(ProjectView):
 
     serializer_class = TaskDetailSerializer
     access = {"POST": WRITER}
-    # token, project, project lock, task locked, target column, neighbour rank; across columns
-    # also the live-column checks for the derived status
-    query_budget = {"POST": Budget(9, fewest=6)}
+    # token, project, project lock, task locked, anchors, neighbour rank, UPDATE; across
+    # columns also the target status and the live-column checks for the derived status
+    query_budget = {"POST": Budget(9, fewest=7)}
 
     @extend_schema(request=TaskMoveSerializer, responses=TaskDetailSerializer)
     def post(self, request: Request, project_id: int, task_id: int) -> Response:

@@ -52,17 +52,18 @@ def test_me_refuses_a_bad_token(api_client):
     assert response.json()["code"] == "authentication_failed"
 
 
-def test_me_query_budget(client_for, django_assert_num_queries):
+def test_me_query_budget(client_for, query_budget):
     client = client_for(UserFactory())
     # token with its user (one join)
-    with django_assert_num_queries(1):
-        assert client.get("/api/auth/me/").status_code == 200
+    url = "/api/auth/me/"
+    assert query_budget.assert_queries(lambda: client.get(url), query_budget.declared("GET", url).queries)
 
 
-def test_token_query_budget(api_client, django_assert_num_queries):
+def test_token_query_budget(api_client, query_budget):
     user = UserFactory()
     body = {"username": user.username, "password": PASSWORD}
-    api_client.post("/api/auth/token/", body, format="json")
+    url = "/api/auth/token/"
+    api_client.post(url, body, format="json")
     # the user by username, delete the user's expired or stale tokens, insert the new token
-    with django_assert_num_queries(3):
-        assert api_client.post("/api/auth/token/", body, format="json").status_code == 200
+    budget = query_budget.declared("POST", url).queries
+    assert query_budget.assert_queries(lambda: api_client.post(url, body, format="json"), budget).status_code == 200
