@@ -219,3 +219,13 @@ def write_results(results: list[Result], meta: dict, directory: str) -> tuple[st
     with open(stem + ".md", "w") as fh:
         fh.write(markdown_table(results, meta))
     return stem + ".json", stem + ".md"
+
+
+def declared(url_name: str, method: str, *, fewest: bool = False) -> int:
+    """The query budget the view behind `url_name` declares for `method` (`query_budget`,
+    apps/core/api.py): the bench checks the figure the tests, the README and the OpenAPI
+    description read. `fewest` for a scenario that always takes the cheap path (a warm cache)."""
+    from apps.core.api import budget_for
+
+    budget = budget_for(url_name, method)
+    return budget.fewest if fewest and budget.fewest is not None else budget.queries

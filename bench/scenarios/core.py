@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.harness import Request, Scenario
+from bench.harness import Request, Scenario, declared
 
 
 def seed(scale: int) -> dict:
@@ -18,7 +18,7 @@ SCENARIOS = [
     Scenario(
         name="core.auth.me",
         method="GET",
-        budget=1,
+        budget=declared("auth-me", "GET"),
         request=lambda s, i: Request("GET", "/api/auth/me/", token=s["token"]),
     ),
     # SELECT 1 (plus a cache and a channel-layer round trip)

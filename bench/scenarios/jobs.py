@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bench.harness import Request, Sample, Scenario, headers_for, queries_from
+from bench.harness import Request, Sample, Scenario, declared, headers_for, queries_from
 
 ROOM = "bench"
 LONGPOLL_OPS = 30
@@ -165,14 +165,14 @@ SCENARIOS = [
     Scenario(
         name="jobs.room_tasks.list",
         method="GET",
-        budget=5,
+        budget=declared("jobs:room-tasks", "GET"),
         request=lambda s, i: Request("GET", f"/api/jobs/rooms/{ROOM}/tasks/?limit=50", token=s["member_token"]),
     ),
     # auth token, room access, job, count, page, queue positions
     Scenario(
         name="jobs.job_tasks.pending",
         method="GET",
-        budget=6,
+        budget=declared("jobs:room-job-tasks", "GET"),
         request=lambda s, i: Request(
             "GET", f"/api/jobs/rooms/{ROOM}/jobs/{s['rotate']}/tasks/?status=pending&limit=50", token=s["member_token"]
         ),
@@ -181,21 +181,21 @@ SCENARIOS = [
     Scenario(
         name="jobs.room_jobs.list",
         method="GET",
-        budget=5,
+        budget=declared("jobs:room-jobs", "GET"),
         request=lambda s, i: Request("GET", f"/api/jobs/rooms/{ROOM}/jobs/", token=s["member_token"]),
     ),
     # auth token, task (visibility, job, worker, queue position in one query)
     Scenario(
         name="jobs.task.get",
         method="GET",
-        budget=2,
+        budget=declared("jobs:task", "GET"),
         request=lambda s, i: Request("GET", f"/api/jobs/tasks/{s['task_id']}/", token=s["member_token"]),
     ),
     # auth token, room access, job, insert, queue position, owners of the job's workers
     Scenario(
         name="jobs.task.submit",
         method="POST",
-        budget=6,
+        budget=declared("jobs:room-job-tasks", "POST"),
         request=lambda s, i: Request(
             "POST",
             f"/api/jobs/rooms/{ROOM}/jobs/{s['rotate']}/tasks/",
@@ -204,7 +204,12 @@ SCENARIOS = [
         ),
     ),
     # claim: auth, heartbeat, job ids, FOR UPDATE SKIP LOCKED, UPDATE; each PATCH: auth, task, UPDATE
-    Scenario(name="jobs.task.claim_complete", method="POST", budget=5, custom=claim_and_complete),
+    Scenario(
+        name="jobs.task.claim_complete",
+        method="POST",
+        budget=declared("jobs:task-claim", "POST"),
+        custom=claim_and_complete,
+    ),
     # auth + task, then one task read per event received (no database access while waiting)
     Scenario(name="jobs.task.longpoll_wakeup", method="GET", budget=None, custom=longpoll_wakeup),
 ]

@@ -14,7 +14,7 @@ import asyncio
 import functools
 import time
 
-from bench.harness import Request, Sample, Scenario, send
+from bench.harness import Request, Sample, Scenario, declared, send
 
 SOCKETS = 200
 PROJECTS_IN_LIST = 60
@@ -213,51 +213,58 @@ def _list(project_key: str, query: str = ""):
     return lambda s, i: Request("GET", f"/api/projects/{s[project_key]}/tasks/?limit=50{query}", token=s["token"])
 
 
+# the budgets the views declare (apps/core/api.py), as the tests and the README read them
+CREATE_BUDGET = declared("projects:task-list", "POST")
+LIST_BUDGET = declared("projects:task-list", "GET")
+STATS = "projects:project-stats"
+
 SCENARIOS = [
     # auth token, project with role, UPDATE next_task_number RETURNING, board (counts, last ranks),
     # assignee membership, INSERT, and the derived status only when it changes
-    Scenario(name="projects.task.create.0_sockets", method="POST", budget=7, request=_create("quiet")),
-    Scenario(name=f"projects.task.create.{SOCKETS}_sockets", method="POST", budget=7, custom=create_with_sockets),
+    Scenario(name="projects.task.create.0_sockets", method="POST", budget=CREATE_BUDGET, request=_create("quiet")),
+    Scenario(
+        name=f"projects.task.create.{SOCKETS}_sockets", method="POST", budget=CREATE_BUDGET, custom=create_with_sockets
+    ),
     Scenario(
         name="projects.task.create.0_sockets.sequential",
         method="POST",
-        budget=7,
+        budget=CREATE_BUDGET,
         request=_create("quiet"),
         concurrency=1,
     ),
     Scenario(
         name=f"projects.task.create.{SOCKETS}_sockets.sequential",
         method="POST",
-        budget=7,
+        budget=CREATE_BUDGET,
         custom=functools.partial(create_with_sockets, concurrency=1),
     ),
     # auth token, project with role (total from the cached counts), page (joins, subtask counts)
-    Scenario(name="projects.task.list.n_tasks", method="GET", budget=3, request=_list("list_n")),
-    Scenario(name="projects.task.list.10n_tasks", method="GET", budget=3, request=_list("list_10n")),
+    Scenario(name="projects.task.list.n_tasks", method="GET", budget=LIST_BUDGET, request=_list("list_n")),
+    Scenario(name="projects.task.list.10n_tasks", method="GET", budget=LIST_BUDGET, request=_list("list_10n")),
     # a filtered list cannot use the cached total: the project lookup COUNTs the matching tasks
     Scenario(
         name="projects.task.list.10n_tasks_filtered",
         method="GET",
-        budget=3,
+        budget=LIST_BUDGET,
         request=_list("list_10n", "&priority=medium"),
     ),
     # auth token, project with role, conditional-aggregate counts (every request misses the cache)
-    Scenario(name="projects.stats.cold", method="GET", budget=3, custom=stats_cold),
+    Scenario(name="projects.stats.cold", method="GET", budget=declared(STATS, "GET"), custom=stats_cold),
     # auth token, project with role (counts from the cache)
     Scenario(
         name="projects.stats.warm",
         method="GET",
-        budget=2,
+        budget=declared(STATS, "GET", fewest=True),
         request=lambda s, i: Request("GET", f"/api/projects/{s['list_10n']}/stats/", token=s["token"]),
     ),
     # auth token, count, page (role, derived status), one grouped count for the cache misses
     Scenario(
         name="projects.list",
         method="GET",
-        budget=4,
+        budget=declared("projects:project-list", "GET"),
         request=lambda s, i: Request("GET", "/api/projects/", token=s["token"]),
     ),
     # the same create in the 10N-task project: a write's cost does not grow with the project
     # (last; it invalidates that project's cached counts, which the list scenarios read)
-    Scenario(name="projects.task.create.10n_tasks", method="POST", budget=7, request=_create("list_10n")),
+    Scenario(name="projects.task.create.10n_tasks", method="POST", budget=CREATE_BUDGET, request=_create("list_10n")),
 ]
