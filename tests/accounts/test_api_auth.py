@@ -67,3 +67,10 @@ def test_token_query_budget(api_client, query_budget):
     # the user by username, delete the user's expired or stale tokens, insert the new token
     budget = query_budget.declared("POST", url).queries
     assert query_budget.assert_queries(lambda: api_client.post(url, body, format="json"), budget).status_code == 200
+
+
+def test_logout_query_budget(client_for, query_budget):
+    client = client_for(UserFactory())
+    url = "/api/auth/logout/"
+    # token with its user, the token's DELETE
+    assert query_budget.assert_queries(lambda: client.post(url), query_budget.declared("POST", url).queries)
