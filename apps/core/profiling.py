@@ -14,11 +14,15 @@ import copy
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.http import HttpResponse, QueryDict
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.utils.datastructures import MultiValueDict
 
 slow_query_logger = logging.getLogger("brisk.slow_query")
@@ -30,7 +34,7 @@ class QueryStats:
     endpoint: str
     count: int = 0
     duration: float = 0.0  # seconds
-    slow: list[dict] = field(default_factory=list)
+    slow: list[dict[str, Any]] = field(default_factory=list)
     # silk's own work on a sampled request (its saves and EXPLAINs): never the endpoint's
     silk_count: int = 0
     silk_duration: float = 0.0  # seconds
@@ -43,7 +47,7 @@ _in_silk: contextvars.ContextVar[bool] = contextvars.ContextVar("brisk_in_silk",
 _silk_recording: contextvars.ContextVar[bool] = contextvars.ContextVar("brisk_silk_recording", default=False)
 
 
-def _record_query(execute, sql, params, many, context):
+def _record_query(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
     stats = _current.get()
     if stats is None:
         return execute(sql, params, many, context)
@@ -71,27 +75,9 @@ def _record_query(execute, sql, params, many, context):
             )
 
 
-def install_query_wrapper(sender=None, connection=None, **kwargs) -> None:
+def install_query_wrapper(sender: Any = None, connection: BaseDatabaseWrapper | None = None, **kwargs: Any) -> None:
     if connection is not None and _record_query not in connection.execute_wrappers:
         connection.execute_wrappers.append(_record_query)
-
-
-class QueryCounter:
-    """Count the queries run inside the block, wherever they run (a test and bench helper)."""
-
-    def __init__(self, endpoint: str = "-"):
-        self.stats = QueryStats(endpoint=endpoint)
-
-    def __enter__(self) -> QueryStats:
-        from django.db import connections
-
-        for conn in connections.all(initialized_only=True):
-            install_query_wrapper(connection=conn)
-        self._token = _current.set(self.stats)
-        return self.stats
-
-    def __exit__(self, *exc) -> None:
-        _current.reset(self._token)
 
 
 def _server_timing(stats: QueryStats, started: float) -> str:
@@ -113,13 +99,13 @@ class ProfilingMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
         self.emit = settings.SERVER_TIMING or settings.DEBUG
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> Any:
         if iscoroutinefunction(self):
             return self.__acall__(request)
         started = time.perf_counter()
@@ -131,7 +117,7 @@ class ProfilingMiddleware:
             _current.reset(token)
         return self._finish(response, stats, started)
 
-    async def __acall__(self, request):
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
         stats = QueryStats(endpoint=f"{request.method} {request.path}")
         token = _current.set(stats)
@@ -141,7 +127,7 @@ class ProfilingMiddleware:
             _current.reset(token)
         return self._finish(response, stats, started)
 
-    def _finish(self, response, stats: QueryStats, started: float):
+    def _finish(self, response: HttpResponseBase, stats: QueryStats, started: float) -> HttpResponseBase:
         if self.emit:
             response["Server-Timing"] = _server_timing(stats, started)
         return response
@@ -156,19 +142,19 @@ def _excluded(path: str) -> bool:
 SILK_BODILESS_PREFIXES = ("/api/auth/", "/admin/login/", "/api-auth/")
 
 
-def _carries_secret(request, response) -> bool:
+def _carries_secret(request: HttpRequest, response: HttpResponseBase) -> bool:
     """Bodies silk must not store: the auth endpoints', and any response marked not to be stored."""
     return request.path.startswith(SILK_BODILESS_PREFIXES) or "no-store" in response.get("Cache-Control", "")
 
 
-def _request_without_body(request):
+def _request_without_body(request: HttpRequest) -> HttpRequest:
     seen = copy.copy(request)
     seen._body = b""  # HttpRequest.body returns _body once read: silk sees an empty body
-    seen._post, seen._files = QueryDict(), MultiValueDict()
+    seen._post, seen._files = QueryDict(), MultiValueDict()  # type: ignore[attr-defined]  # Django's private cache
     return seen
 
 
-def _response_without_body(response):
+def _response_without_body(response: HttpResponseBase) -> HttpResponse:
     shown = HttpResponse(b"", status=response.status_code)
     for name, value in response.items():
         shown[name] = value
@@ -191,20 +177,21 @@ def install_silk_sql_hook() -> None:
         return
     original = SQLCompiler.execute_sql
 
-    def execute_sql(self, *args, **kwargs):
+    def execute_sql(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
         if _silk_recording.get():
             return silk_sql.execute_sql(self, *args, **kwargs)
         return original(self, *args, **kwargs)
 
     explain = silk_sql._explain_query
 
-    def explain_as_silk(*args, **kwargs):
+    def explain_as_silk(*args: Any, **kwargs: Any) -> Any:
         with _silk_section():
             return explain(*args, **kwargs)
 
-    SQLCompiler._execute_sql = original
-    SQLCompiler.execute_sql = execute_sql
-    SQLCompiler._brisk_silk_hook = True
+    # Patching the class is the point (see above); the stubs type methods as read-only.
+    SQLCompiler._execute_sql = original  # type: ignore[attr-defined]
+    SQLCompiler.execute_sql = execute_sql  # type: ignore[method-assign]
+    SQLCompiler._brisk_silk_hook = True  # type: ignore[attr-defined]
     silk_sql._explain_query = explain_as_silk
     # silk stores each query with its parameters interpolated (`q % params`): a token
     # lookup would store the key. It stores the placeholders instead, as the slow-query
@@ -215,11 +202,13 @@ def install_silk_sql_hook() -> None:
 class _silk_section:
     """silk's bookkeeping: its queries and time go to the `silk` metric, not the endpoint's."""
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self.token = _in_silk.set(True)
         self.started = time.perf_counter()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         _in_silk.reset(self.token)
         stats = _current.get()
         if stats is not None:
@@ -240,7 +229,7 @@ class SampledSilkMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         from django.db import router
         from silk.middleware import SilkyMiddleware
         from silk.models import Request as SilkRequest
@@ -256,20 +245,21 @@ class SampledSilkMiddleware:
         self.silk = SilkyMiddleware(self.sync_get_response)
         self.silk_database = router.db_for_write(SilkRequest)
 
-    def _sample(self, request) -> bool:
+    def _sample(self, request: HttpRequest) -> bool:
         if _excluded(request.path) or request.headers.get("Prefer", "").startswith("wait"):
             return False
         return random.random() * 100 < settings.SILK_SAMPLE_PERCENT
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        request._brisk_silk_sampled = self._sample(request)
-        if request._brisk_silk_sampled:
+        # the marker settings.SILKY_INTERCEPT_FUNC reads; not an HttpRequest attribute
+        sampled = request._brisk_silk_sampled = self._sample(request)  # type: ignore[attr-defined]
+        if sampled:
             return self._through_silk(request)
         return self.get_response(request)
 
-    def _silk_step(self, step, *args) -> bool:
+    def _silk_step(self, step: Callable[..., Any], *args: Any) -> bool:
         from django.db import transaction
 
         try:
@@ -281,7 +271,7 @@ class SampledSilkMiddleware:
             return False
         return True
 
-    def _through_silk(self, request):
+    def _through_silk(self, request: HttpRequest) -> HttpResponseBase:
         from silk.collector import DataCollector
 
         bodiless = request.path.startswith(SILK_BODILESS_PREFIXES)
@@ -291,7 +281,7 @@ class SampledSilkMiddleware:
             recording = recording and getattr(seen, "silk_is_intercepted", False)
             token = _silk_recording.set(recording)
             try:
-                response = self.sync_get_response(request)
+                response: HttpResponseBase = self.sync_get_response(request)
             finally:
                 _silk_recording.reset(token)
             if recording:
@@ -309,8 +299,9 @@ class SampledSilkMiddleware:
             # request that runs on this thread.
             DataCollector().clear()
 
-    async def __acall__(self, request):
-        request._brisk_silk_sampled = self._sample(request)
-        if request._brisk_silk_sampled:
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        sampled = request._brisk_silk_sampled = self._sample(request)  # type: ignore[attr-defined]
+        if sampled:
             return await sync_to_async(self._through_silk)(request)
-        return await self.get_response(request)
+        response: HttpResponseBase = await self.get_response(request)
+        return response
