@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -40,6 +40,9 @@ from rest_framework import exceptions, generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 # Access rules every view understands. Apps add their own (projects: WRITER, ADMIN) and
 # interpret them in `check_access`.
@@ -111,6 +114,15 @@ class BriskView(generics.GenericAPIView[Any]):
             raise ImproperlyConfigured(f"{type(self).__qualname__}: unknown access rule {rule!r}")
 
     # --- helpers for handlers ----------------------------------------------------------
+
+    @property
+    def caller(self) -> User:
+        """The signed-in caller, as the `User` services take (every rule but a public view's
+        has let only signed-in callers through; anonymous here is a 401, never a crash)."""
+        user = self.request.user
+        if user.is_anonymous:
+            raise exceptions.NotAuthenticated()
+        return user
 
     def validated(self, serializer_class: type[BaseSerializer[Any]], data: Any = None, **kwargs: Any) -> dict[str, Any]:
         """Validate `data` (default: the request body) with an input serializer; 400 with field errors."""

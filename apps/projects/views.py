@@ -84,7 +84,7 @@ class ProjectListView(BriskView):
     @idempotent
     def post(self, request: Request) -> Response:
         """Create a project; the caller becomes its admin (nothing is read back)."""
-        project = services.project_create(user=request.user, **self.validated(ProjectCreateSerializer))
+        project = services.project_create(user=self.caller, **self.validated(ProjectCreateSerializer))
         return Response(ProjectDetailSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
@@ -183,7 +183,7 @@ class MemberDetailView(ProjectView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int, user_id: int) -> Response:
         """Admins remove members; any member may remove themselves (leave)."""
-        services.member_remove(project=self.scope, actor=request.user, user_id=user_id)
+        services.member_remove(project=self.scope, actor=self.caller, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -229,7 +229,7 @@ class TaskListView(ProjectView):
     @idempotent
     def post(self, request: Request, project_id: int) -> Response:
         data = self.validated(TaskCreateSerializer)
-        task = services.task_create(project=self.scope, reporter=request.user, **data)
+        task = services.task_create(project=self.scope, reporter=self.caller, **data)
         return Response(builders.task_detail_from_model(task), status=status.HTTP_201_CREATED)
 
 
@@ -258,13 +258,13 @@ class TaskDetailView(ProjectView):
         data = self.validated(TaskUpdateSerializer)
         row_version = data.pop("row_version")
         task = services.task_update(
-            project=self.scope, actor=request.user, task_id=task_id, row_version=row_version, data=data
+            project=self.scope, actor=self.caller, task_id=task_id, row_version=row_version, data=data
         )
         return Response(builders.task_detail_from_model(task))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int, task_id: int) -> Response:
-        services.task_delete(project=self.scope, actor=request.user, task_id=task_id)
+        services.task_delete(project=self.scope, actor=self.caller, task_id=task_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -280,7 +280,7 @@ class TaskMoveView(ProjectView):
     @extend_schema(request=TaskMoveSerializer, responses=TaskDetailSerializer)
     def post(self, request: Request, project_id: int, task_id: int) -> Response:
         data = self.validated(TaskMoveSerializer)
-        task = services.task_move(project=self.scope, actor=request.user, task_id=task_id, **data)
+        task = services.task_move(project=self.scope, actor=self.caller, task_id=task_id, **data)
         return Response(builders.task_detail_from_model(task))
 
 
