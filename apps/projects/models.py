@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -15,6 +17,12 @@ PROJECT_KEY_VALIDATOR = RegexValidator(r"^[A-Z]{2,10}\Z", "A project key is 2 to
 # moves into the same gap) is that one column renumbered, in one UPDATE, back to
 # multiples of RANK_GAP. bigint leaves room for 2**63 / 2**16 appends per column.
 RANK_GAP = 2**16
+
+
+def initial_counts_version() -> int:
+    # From the clock (microseconds), not 0: a project that reuses an id after the database was
+    # reset or restored cannot match what the cache still holds for the earlier one.
+    return time.time_ns() // 1000
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
@@ -37,6 +45,9 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     next_task_number = models.PositiveIntegerField(default=1)
+    # Bumped in the same transaction by every write that changes the task counts: a cached
+    # count is used only at this version (apps.core.caching), so a cache outage costs speed only.
+    counts_version = models.PositiveBigIntegerField(default=initial_counts_version, editable=False)
     derived_status = models.ForeignKey("TaskStatus", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="projects_created"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from apps.core.caching import cached_aggregate, cached_aggregates_many, live_cached_aggregates
+from apps.core.caching import cached_at_version, cached_at_versions, cached_entry
 from apps.projects.exceptions import ProjectNotFound, TaskNotFound
 from apps.projects.models import Project, ProjectMember, Task, TaskStatus
 
@@ -56,6 +56,7 @@ PROJECT_ROW_FIELDS = (
     "derived_status_id",
     "derived_status__name",
     "my_role",
+    "counts_version",  # the version of its cached counts
     "created_at",
     "archived_at",
 )
@@ -67,12 +68,17 @@ def project_list_rows(*, user) -> QuerySet[Project, dict[str, Any]]:
     return Project.objects.visible_to(user).with_role(user).order_by("-id").values(*PROJECT_ROW_FIELDS)
 
 
-def project_for_member(*, user, project_id: int, task_filters: dict | None = None) -> Project:
+def project_for_member(
+    *, user, project_id: int, task_filters: dict | None = None, unless_counts_version: int | None = None
+) -> Project:
     """The project if the user is a member (else 404), with `my_role` annotated.
 
     With `task_filters`, the same query also annotates `task_total`, the number of
     tasks the list endpoint will page through: the membership check and the list's
-    COUNT cost one round trip together.
+    COUNT cost one round trip together. With `unless_counts_version` too, the COUNT runs
+    only when the row's `counts_version` differs from it (`task_total` is None when equal:
+    the caller's cached total is live, and PostgreSQL evaluates the CASE's subquery only
+    when it is reached).
     """
     queryset = Project.objects.visible_to(user).with_role(user).select_related("derived_status").filter(pk=project_id)
     if task_filters is not None:
@@ -83,7 +89,14 @@ def project_for_member(*, user, project_id: int, task_filters: dict | None = Non
             .annotate(n=Count("*"))
             .values("n")
         )
-        queryset = queryset.annotate(task_total=Coalesce(Subquery(matching, output_field=IntegerField()), Value(0)))
+        total = Coalesce(Subquery(matching, output_field=IntegerField()), Value(0))
+        if unless_counts_version is not None:
+            total = Case(
+                When(counts_version=unless_counts_version, then=Value(None)),
+                default=total,
+                output_field=IntegerField(),
+            )
+        queryset = queryset.annotate(task_total=total)
     project = queryset.first()
     if project is None:
         raise ProjectNotFound()
@@ -112,29 +125,31 @@ def compute_counts_many(project_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-def project_counts(*, project_id: int) -> dict[str, int]:
-    """A project's live task counts, from the versioned cache when live."""
-    return cached_aggregate(
+def project_counts(*, project: Project) -> dict[str, int]:
+    """A project's live task counts, from the cache when cached at the row's `counts_version`."""
+    return cached_at_version(
         STATS_CACHE_NAME,
-        project_id,
-        lambda: compute_counts_many([project_id])[project_id],
+        project.pk,
+        project.counts_version,
+        lambda: compute_counts_many([project.pk])[project.pk],
         STATS_TTL_SECONDS,
     )
 
 
-def project_counts_many(*, project_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Counts for a page of projects: two cache round trips and at most one grouped query."""
-    return cached_aggregates_many(STATS_CACHE_NAME, project_ids, compute_counts_many, STATS_TTL_SECONDS)
+def project_counts_many(*, versions: dict[int, int]) -> dict[int, dict[str, int]]:
+    """Counts for a page of projects ({id: counts_version}): one cache round trip and at most one grouped query."""
+    return cached_at_versions(STATS_CACHE_NAME, versions, compute_counts_many, STATS_TTL_SECONDS)
 
 
-def live_task_total_if_cached(*, project_id: int) -> int | None:
-    """The project's live task count when its cached counts are live, else None (nothing is computed).
+def cached_task_total(*, project_id: int) -> tuple[int, int] | None:
+    """(counts_version, live task count) as cached, or None; nothing is computed.
 
-    The default task list (live tasks, no filter) pages through exactly `total`, so on a
-    warm cache it needs no COUNT over the project, which at 100k tasks costs more than the page.
+    The default task list (live tasks, no filter) pages through exactly `total`: when the
+    project row's version matches, it needs no COUNT over the project, which at 100k tasks
+    costs more than the page (see `project_for_member(unless_counts_version=...)`).
     """
-    counts = live_cached_aggregates(STATS_CACHE_NAME, [project_id]).get(project_id)
-    return None if counts is None else counts["total"]
+    entry = cached_entry(STATS_CACHE_NAME, project_id)
+    return None if entry is None else (entry[0], entry[1]["total"])
 
 
 def is_default_task_filter(filters: dict) -> bool:
@@ -143,8 +158,17 @@ def is_default_task_filter(filters: dict) -> bool:
     )
 
 
-def project_stats(*, project_id: int) -> dict[str, Any]:
-    return stats_from_counts(project_counts(project_id=project_id))
+def project_stats(*, project: Project) -> dict[str, Any]:
+    return stats_from_counts(project_counts(project=project))
+
+
+def project_counts_for_id(*, project_id: int) -> dict[str, int]:
+    """The counts of a project known by id only (sweeps, tests): reads its version first."""
+    return project_counts(project=Project.objects.only("id", "counts_version").get(pk=project_id))
+
+
+def project_stats_for_id(*, project_id: int) -> dict[str, Any]:
+    return stats_from_counts(project_counts_for_id(project_id=project_id))
 
 
 def status_list(*, project: Project) -> QuerySet[TaskStatus]:

@@ -89,7 +89,7 @@ class ProjectListView(BriskView):
 
 
 def _projects_with_counts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    counts = selectors.project_counts_many(project_ids=[row["id"] for row in rows])
+    counts = selectors.project_counts_many(versions={row["id"]: row["counts_version"] for row in rows})
     return [builders.project_item(row, counts.get(row["id"])) for row in rows]
 
 
@@ -103,13 +103,13 @@ class ProjectDetailView(ProjectView):
     query_budget = {"GET": Budget(3, fewest=2), "PATCH": Budget(4, fewest=2), "DELETE": 3}
 
     def get(self, request: Request, project_id: int) -> Response:
-        self.scope.counts = selectors.project_counts(project_id=self.scope.pk)
+        self.scope.counts = selectors.project_counts(project=self.scope)
         return Response(ProjectDetailSerializer(self.scope).data)
 
     @extend_schema(request=ProjectUpdateSerializer, responses=ProjectDetailSerializer)
     def patch(self, request: Request, project_id: int) -> Response:
         project = services.project_update(project=self.scope, data=self.validated(ProjectUpdateSerializer))
-        project.counts = selectors.project_counts(project_id=project.pk)
+        project.counts = selectors.project_counts(project=project)
         return Response(ProjectDetailSerializer(project).data)
 
     @extend_schema(responses={204: None})
@@ -128,7 +128,7 @@ class ProjectStatsView(ProjectView):
     query_budget = {"GET": Budget(3, fewest=2)}
 
     def get(self, request: Request, project_id: int) -> Response:
-        return Response(StatsSerializer(selectors.project_stats(project_id=self.scope.pk)).data)
+        return Response(StatsSerializer(selectors.project_stats(project=self.scope)).data)
 
 
 class StatusListView(ProjectView):
@@ -207,18 +207,21 @@ class TaskListView(ProjectView):
         params = TaskFilterSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         self.filters = params.to_filters()
-        # the unfiltered list takes its total from the cached counts when they are live,
-        # else the project lookup counts the matching tasks in the same round trip
-        self.known_total = None
+        # the unfiltered list takes its total from the cached counts when they are live (cached
+        # at the row's counts_version), else the project lookup counts the matching tasks in
+        # the same round trip
+        cached = None
         if selectors.is_default_task_filter(self.filters):
-            self.known_total = selectors.live_task_total_if_cached(project_id=self.kwargs["project_id"])
+            cached = selectors.cached_task_total(project_id=self.kwargs["project_id"])
         project = selectors.project_for_member(
             user=self.request.user,
             project_id=self.kwargs["project_id"],
-            task_filters=self.filters if self.known_total is None else None,
+            task_filters=self.filters,
+            unless_counts_version=None if cached is None else cached[0],
         )
-        if self.known_total is None:
-            self.known_total = project.task_total
+        self.known_total = project.task_total
+        if self.known_total is None and cached is not None:
+            self.known_total = cached[1]
         return project
 
     @extend_schema(parameters=[TaskFilterSerializer], responses=TaskSerializer(many=True))

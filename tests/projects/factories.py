@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import F
 
 from apps.accounts.models import User
 from apps.projects import services
@@ -116,4 +117,5 @@ def bulk_tasks(
                 "only_todo": only_todo,
             },
         )
-    Project.objects.filter(pk=project.pk).update(next_task_number=start + n)
+    # as a write does: the task counts changed, so their version moves in the same transaction
+    Project.objects.filter(pk=project.pk).update(next_task_number=start + n, counts_version=F("counts_version") + 1)

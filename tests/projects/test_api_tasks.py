@@ -1,10 +1,9 @@
 import datetime
 
 import pytest
+from django.db import connection
 
-from apps.core.caching import bump_now
 from apps.projects.models import Task
-from apps.projects.selectors import STATS_CACHE_NAME
 from tests.projects.factories import add_member, bulk_tasks, make_project, make_task, make_team, status_of
 from tests.querybudget import assert_queries, assert_query_budget, declared, page_size, statements
 
@@ -192,7 +191,16 @@ def test_list_filters(client_for):
     assert "description" not in page["items"][0]
 
 
-def test_default_task_list_takes_its_total_from_live_cached_counts(client_for, django_capture_on_commit_callbacks):
+def count_subplan(sql: str) -> str:
+    """The plan line of the lookup's COUNT subquery, as PostgreSQL executed it."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql)
+        plan = [row[0] for row in cursor.fetchall()]
+    return next(line for line in plan if "Aggregate" in line)  # the COUNT's GROUP BY node
+
+
+@pytest.mark.postgres
+def test_default_task_list_takes_its_total_from_live_cached_counts(client_for):
     team = make_team()
     client = client_for(team.viewer)
     for _ in range(3):
@@ -204,10 +212,13 @@ def test_default_task_list_takes_its_total_from_live_cached_counts(client_for, d
     client.get(f"/api/projects/{team.project.pk}/stats/")  # warms the counts
     sql, warm = statements(lambda: client.get(url))
     assert warm.json()["total"] == 3 and len(sql) == declared("GET", url).queries
-    assert "COUNT(" not in sql[1]  # the project lookup no longer counts the project's tasks
-    with django_capture_on_commit_callbacks(execute=True):  # the create bumps the counts on commit
-        make_task(team.project)
-    assert client.get(url).json()["total"] == 4
+    # the project lookup no longer counts the project's tasks: the COUNT sits behind the
+    # row's counts_version, which matches the cached one, and PostgreSQL never runs it
+    assert "(never executed)" in count_subplan(sql[1])
+    make_task(team.project)  # bumps the row's counts_version in its own transaction
+    sql, after = statements(lambda: client.get(url))
+    assert after.json()["total"] == 4
+    assert "(never executed)" not in count_subplan(sql[1])  # the cached total is stale: counted
     sql, filtered = statements(lambda: client.get(url + "?priority=high"))
     assert filtered.json()["total"] == 0 and "COUNT(" in sql[1]  # a filtered list always counts
 
@@ -233,7 +244,6 @@ def test_task_list_query_budget_with_cached_total(client_for):
 
     def add_rows(n):
         bulk_tasks(team.project, n, assignee=team.editor)
-        bump_now(STATS_CACHE_NAME, team.project.pk)  # what the services do on commit
         client.get(f"/api/projects/{team.project.pk}/stats/")
 
     # auth token; project with role (the total comes from the cached counts); page

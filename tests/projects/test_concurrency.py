@@ -57,7 +57,7 @@ def test_concurrent_creates_take_every_key_once_and_keep_counts_exact():
     assert keys == list(range(1, THREADS * PER_THREAD + 1))  # no gap, no duplicate
     assert Project.objects.get(pk=project.pk).next_task_number == THREADS * PER_THREAD + 1
     fresh = selectors.compute_counts_many([project.pk])[project.pk]
-    assert selectors.project_counts(project_id=project.pk) == fresh
+    assert selectors.project_counts_for_id(project_id=project.pk) == fresh
     assert stored_derived_status(project) == selectors.stats_from_counts(fresh)["derived_status"]
 
 
@@ -83,5 +83,5 @@ def test_concurrent_moves_and_creates_leave_a_consistent_derived_status():
     assert run_in_threads(churn) == []
     fresh = selectors.compute_counts_many([project.pk])[project.pk]
     assert fresh["total"] == THREADS + THREADS * PER_THREAD // 2
-    assert selectors.project_counts(project_id=project.pk) == fresh
+    assert selectors.project_counts_for_id(project_id=project.pk) == fresh
     assert stored_derived_status(project) == selectors.stats_from_counts(fresh)["derived_status"]

@@ -23,12 +23,12 @@ def test_command_archives_done_tasks_older_than_seven_days():
     open_task = make_task(team.project, category="todo")
     age(old, 8)
     age(recent, 6)
-    assert selectors.project_stats(project_id=team.project.pk)["done"] == 2  # cached before the sweep
+    assert selectors.project_stats_for_id(project_id=team.project.pk)["done"] == 2  # cached before the sweep
     call_command("projects_archive_done")
     assert Task.objects.get(pk=old.pk).archived_at is not None
     assert Task.objects.get(pk=recent.pk).archived_at is None
     assert Task.objects.get(pk=open_task.pk).archived_at is None
-    stats = selectors.project_stats(project_id=team.project.pk)
+    stats = selectors.project_stats_for_id(project_id=team.project.pk)
     assert (stats["total"], stats["done"]) == (2, 1)  # archived tasks leave the counts; the cache was bumped
 
 

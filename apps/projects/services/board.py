@@ -14,15 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 
 from apps.accounts.models import User
-from apps.core.caching import bump
 from apps.core.realtime import broadcast
 from apps.projects.exceptions import ProjectNotFound
 from apps.projects.models import Project, Task, TaskStatus
 from apps.projects.selectors import (
-    STATS_CACHE_NAME,
     derived_category,
     empty_counts,
 )
@@ -90,13 +88,21 @@ def presence_by_category(columns: list[TaskStatus]) -> dict[str, int]:
     return presence
 
 
-def store_derived_status(*, project_id: int, current_id: int | None, columns: list[TaskStatus], presence) -> None:
-    """Store the derived status when it changed, and only then announce it after commit."""
+def store_derived_status(
+    *, project_id: int, current_id: int | None, columns: list[TaskStatus], presence, bump_counts: bool = False
+) -> None:
+    """Store the derived status when it changed (and the counts' version with `bump_counts`),
+    and announce a changed status after commit."""
     category = derived_category(presence)
     target = next((column for column in columns if column.category == category), None)
-    if target is None or target.pk == current_id:
+    changes: dict[str, Any] = {"counts_version": F("counts_version") + 1} if bump_counts else {}
+    if target is not None and target.pk != current_id:
+        changes["derived_status"] = target
+    if changes:
+        # one UPDATE for both: the counts' version moves in the write's own transaction
+        Project.objects.filter(pk=project_id).update(**changes)
+    if "derived_status" not in changes:
         return
-    Project.objects.filter(pk=project_id).update(derived_status=target)
     old = next((column for column in columns if column.pk == current_id), None)
     broadcast(
         project_group(project_id),
@@ -110,15 +116,15 @@ def store_derived_status(*, project_id: int, current_id: int | None, columns: li
 
 
 def recount(project: Project) -> None:
-    """After a count-changing write (under the project lock): invalidate the stats, refresh the derived status."""
+    """After a count-changing write (under the project lock): bump the counts' version, refresh the derived status."""
     columns = columns_with_presence(project.pk)
     store_derived_status(
         project_id=project.pk,
         current_id=project.derived_status_id,
         columns=columns,
         presence=presence_by_category(columns),
+        bump_counts=True,
     )
-    bump(STATS_CACHE_NAME, project.pk)
 
 
 @transaction.atomic

@@ -10,7 +10,6 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.caching import bump
 from apps.core.realtime import broadcast
 from apps.core.services import model_update
 from apps.projects.exceptions import (
@@ -31,10 +30,7 @@ from apps.projects.exceptions import (
     UnknownStatus,
 )
 from apps.projects.models import RANK_GAP, Project, ProjectMember, Task, TaskStatus
-from apps.projects.selectors import (
-    STATS_CACHE_NAME,
-    subtask_count,
-)
+from apps.projects.selectors import subtask_count
 from apps.projects.services.board import (
     broadcast_task,
     live_in_column,
@@ -80,11 +76,14 @@ def _completed_at(task: Task, new_status: TaskStatus, now: datetime.datetime) ->
 
 
 def _take_task_number(project_id: int) -> tuple[int, int | None]:
-    """The project's next task number, taken in one statement; it also takes the project's row lock."""
+    """The project's next task number, taken in one statement that also bumps `counts_version`
+    and takes the project's row lock."""
     table = Project._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET next_task_number = next_task_number + 1 "  # noqa: S608 - table name from the model
+            # the counts' version moves with the number: a new task changes the counts
+            f"UPDATE {table} SET next_task_number = next_task_number + 1, "  # noqa: S608 - table name from the model
+            "counts_version = counts_version + 1 "
             "WHERE id = %s AND archived_at IS NULL RETURNING next_task_number - 1, derived_status_id",
             [project_id],
         )
@@ -171,7 +170,6 @@ def task_create(
     store_derived_status(
         project_id=project.pk, current_id=derived_status_id, columns=columns, presence=presence_by_category(columns)
     )
-    bump(STATS_CACHE_NAME, project.pk)
     broadcast_task("task.created", task, reporter)
     return task
 
