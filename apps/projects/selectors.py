@@ -89,7 +89,7 @@ def project_for_member(
             .annotate(n=Count("*"))
             .values("n")
         )
-        total = Coalesce(Subquery(matching, output_field=IntegerField()), Value(0))
+        total: Coalesce | Case = Coalesce(Subquery(matching, output_field=IntegerField()), Value(0))
         if unless_counts_version is not None:
             total = Case(
                 When(counts_version=unless_counts_version, then=Value(None)),

@@ -101,7 +101,7 @@ def store_derived_status(
     if changes:
         # one UPDATE for both: the counts' version moves in the write's own transaction
         Project.objects.filter(pk=project_id).update(**changes)
-    if "derived_status" not in changes:
+    if target is None or "derived_status" not in changes:
         return
     old = next((column for column in columns if column.pk == current_id), None)
     broadcast(
