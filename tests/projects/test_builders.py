@@ -97,7 +97,7 @@ def test_project_list_builder_equals_project_serializer(edge_tasks):
     Project.objects.filter(pk=empty.pk).update(derived_status=None)  # the join finds nothing
     rows = list(selectors.project_list_rows(user=admin))
     assert {row["id"] for row in rows} == {project.pk, empty.pk}
-    counts = {project.pk: selectors.project_counts(project_id=project.pk)}  # `empty` has none: a miss
+    counts = {project.pk: selectors.project_counts_for_id(project_id=project.pk)}  # `empty` has none: a miss
     instances = list(
         Project.objects.visible_to(admin).with_role(admin).select_related("derived_status").order_by("-id")
     )
