@@ -166,6 +166,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep-stale-workers": {"task": "apps.jobs.tasks.sweep_stale_workers", "schedule": 30.0},
     "projects-archive-done-tasks": {"task": "apps.projects.tasks.archive_done_tasks", "schedule": 3600.0},
+    "accounts-sweep-expired-tokens": {"task": "apps.accounts.tasks.sweep_expired_tokens", "schedule": 3600.0},
     "core-sweep-idempotency-keys": {"task": "apps.core.tasks.sweep_idempotency_keys", "schedule": 3600.0},
 }
 
@@ -183,6 +184,8 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 # API tokens (apps.accounts.tokens): seconds a new token lives, 30 days by default.
 AUTH_TOKEN_TTL = envint("AUTH_TOKEN_TTL", 30 * 24 * 3600, minimum=60)
+# Live tokens per user (each login makes one): a new login beyond it retires the oldest.
+AUTH_TOKENS_PER_USER = envint("AUTH_TOKENS_PER_USER", 100, minimum=1)
 # Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
 # (apps.core.proxies); from anyone else those headers are dropped. Empty: trust no one.
 TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])

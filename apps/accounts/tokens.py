@@ -4,15 +4,16 @@ REST authentication, WebSocket authentication and long-polls all resolve keys he
 so how tokens are stored (and when they expire) is decided in this module alone.
 
 Only the SHA-256 of a key is stored. A key is valid until `expires_at`
-(`AUTH_TOKEN_TTL` after issue), until it is revoked (logout deletes it), and while its
-user keeps the password it was issued under.
+(`AUTH_TOKEN_TTL` after issue), until it is revoked (logout deletes it), while its user
+keeps the password it was issued under, and while it is among the user's newest
+`AUTH_TOKENS_PER_USER` tokens.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -59,7 +60,16 @@ def token_issue(*, user: User) -> str:
     """
     now = timezone.now()
     mark = password_mark(user)
-    ApiToken.objects.filter(Q(user=user) & (Q(expires_at__lte=now) | ~Q(password_mark=mark))).delete()
+    # One DELETE: the user's expired tokens, those from an older password, and the oldest live
+    # ones beyond AUTH_TOKENS_PER_USER - 1, so the new one keeps the user within the cap.
+    beyond_cap = (
+        ApiToken.objects.filter(user=user)
+        .order_by("-created_at", "-digest")
+        .values("digest")[settings.AUTH_TOKENS_PER_USER - 1 :]
+    )
+    ApiToken.objects.filter(
+        Q(user=user) & (Q(expires_at__lte=now) | ~Q(password_mark=mark) | Q(digest__in=beyond_cap))
+    ).delete()
     key = secrets.token_urlsafe(32)
     ApiToken.objects.create(
         digest=key_digest(key),
@@ -68,6 +78,11 @@ def token_issue(*, user: User) -> str:
         expires_at=now + timedelta(seconds=settings.AUTH_TOKEN_TTL),
     )
     return key
+
+
+def tokens_sweep_expired(*, now: datetime | None = None) -> int:
+    """Delete every expired token (those of users who never log in again would stay otherwise)."""
+    return ApiToken.objects.filter(expires_at__lte=now or timezone.now()).delete()[0]
 
 
 def token_revoke(*, token: ApiToken) -> None:

@@ -156,3 +156,28 @@ def test_logout_query_budget(django_assert_num_queries):
     # the token joined to its user, the delete
     with django_assert_num_queries(2):
         assert client.post("/api/auth/logout/").status_code == 204
+
+
+def test_a_user_holds_at_most_auth_tokens_per_user_the_oldest_retire(settings):
+    settings.AUTH_TOKENS_PER_USER = 3
+    user = UserFactory()
+    keys = [token_for_user(user=user) for _ in range(5)]
+    assert ApiToken.objects.filter(user=user).count() == 3
+    assert [me(key) for key in keys] == [401, 401, 200, 200, 200]
+    # another user's tokens are untouched
+    other = UserFactory()
+    other_key = token_for_user(user=other)
+    token_for_user(user=user)
+    assert me(other_key) == 200
+
+
+def test_sweep_deletes_only_expired_tokens():
+    from django.core.management import call_command
+
+    user = UserFactory()
+    live, expired = token_for_user(user=user), token_for_user(user=user)
+    ApiToken.objects.filter(digest=hashlib.sha256(expired.encode()).hexdigest()).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    call_command("accounts_sweep_tokens", stdout=__import__("io").StringIO())
+    assert list(ApiToken.objects.values_list("digest", flat=True)) == [hashlib.sha256(live.encode()).hexdigest()]
