@@ -22,41 +22,13 @@ CONCURRENCY = 4
 TIME_LIMIT_SECONDS = 25
 
 
-def _bulk_tasks(project, n: int, user_id: int) -> None:
-    """`n` tasks over the five columns, all assigned, in one INSERT ... SELECT generate_series."""
-    from django.db import connection
-
-    from apps.projects.models import RANK_GAP, Project, TaskStatus
-
-    statuses = list(TaskStatus.objects.filter(project=project).order_by("rank").values_list("id", flat=True))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO projects_task (project_id, key, title, description, status_id, task_type, priority,
-                rank, row_version, created_at, updated_at, reporter_id, assignee_id, completed_at)
-            SELECT %(project)s, %(prefix)s || g, 'Bench task ' || g, 'A description of task ' || g,
-                (%(statuses)s::bigint[])[1 + g %% 5], 'story', 'medium', g::bigint * %(gap)s, 1,
-                now(), now(), %(user)s, %(user)s, CASE WHEN g %% 5 = 4 THEN now() END
-            FROM generate_series(1, %(n)s) AS g
-            """,
-            {
-                "project": project.pk,
-                "prefix": f"{project.key}-",
-                "statuses": statuses,
-                "gap": RANK_GAP,
-                "user": user_id,
-                "n": n,
-            },
-        )
-    Project.objects.filter(pk=project.pk).update(next_task_number=n + 1)
-
-
 def seed(scale: int) -> dict:
     from django.db import connection
 
     from apps.accounts.models import User
     from apps.accounts.services import token_for_user
     from apps.projects import selectors, services
+    from tests.projects.factories import bulk_tasks
 
     owner = User.objects.create_user(username="bench-projects", password="bench-projects-password")  # noqa: S106
     n = 1_000 * scale
@@ -64,7 +36,8 @@ def seed(scale: int) -> dict:
     def project(key: str, tasks: int):
         created = services.project_create(user=owner, key=key, name=f"Bench {key}")
         if tasks:
-            _bulk_tasks(created, tasks, owner.pk)
+            # the tests' bulk helper (tests/projects/factories.py): all assigned, over the five columns
+            bulk_tasks(created, tasks, assignee=owner, description="A description of a bench task.")
             services.project_recount(project_id=created.pk)
         return created
 

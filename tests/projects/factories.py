@@ -1,10 +1,17 @@
-"""Factories and helpers for the project tracker's tests."""
+"""factory-boy factories for the project tracker, plus the bulk helper tests and the bench share.
+
+Projects and tasks are created through the services (`project_create` makes the five
+columns and the admin membership; `task_create` takes the `KEY-n` number), so test data
+is built the way the API builds it. `make_project`, `make_task`, `add_member` and
+`make_team` are the short forms the tests use.
+"""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
+from typing import Any
 
+import factory
 from django.db import connection
 from django.db.models import F
 
@@ -13,12 +20,9 @@ from apps.projects import services
 from apps.projects.models import RANK_GAP, Project, ProjectMember, Task, TaskStatus
 from tests.accounts.factories import UserFactory
 
-_keys = itertools.count(1)
 
-
-def next_key() -> str:
-    """A fresh project key of capitals only (AA, AB, ...)."""
-    n = next(_keys)
+def project_key(n: int) -> str:
+    """The n-th project key of capitals only (PB, PC, ..., BA, BB, ...)."""
     letters = ""
     while True:
         n, r = divmod(n, 26)
@@ -28,15 +32,79 @@ def next_key() -> str:
     return ("P" + letters)[:10] if len(letters) < 2 else letters[:10]
 
 
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A project with its default columns and its creator as admin (through `project_create`)."""
+
+    class Meta:
+        model = Project
+
+    key = factory.Sequence(lambda n: project_key(n + 1))
+    name = "Board"
+    description = ""
+    created_by = factory.SubFactory(UserFactory)
+
+    @classmethod
+    def _create(cls, model_class: type[Project], *args: Any, **kwargs: Any) -> Project:
+        return services.project_create(
+            user=kwargs["created_by"], key=kwargs["key"], name=kwargs["name"], description=kwargs["description"]
+        )
+
+
+class ProjectMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProjectMember
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+    role = ProjectMember.Role.EDITOR
+
+
+class TaskStatusFactory(factory.django.DjangoModelFactory):
+    """An extra column (a project already has the five default ones)."""
+
+    class Meta:
+        model = TaskStatus
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Column {n}")
+    category = TaskStatus.Category.ACTIVE
+    rank = factory.Sequence(lambda n: 100 + n)
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    """A task through `task_create`: `category` picks the column (assigned to the reporter
+    unless given, since only todo tasks may be unassigned)."""
+
+    class Meta:
+        model = Task
+
+    project = factory.SubFactory(ProjectFactory)
+    category = TaskStatus.Category.TODO  # not a model field: `_create` turns it into the column
+    reporter = factory.LazyAttribute(lambda o: o.project.created_by)
+    title = "A task"
+
+    @classmethod
+    def _create(cls, model_class: type[Task], *args: Any, **kwargs: Any) -> Task:
+        project, reporter, category = kwargs.pop("project"), kwargs.pop("reporter"), kwargs.pop("category")
+        assignee = kwargs.pop("assignee", None)
+        if assignee is None and category != TaskStatus.Category.TODO:
+            assignee = reporter
+        return services.task_create(
+            project=project,
+            reporter=reporter,
+            status_id=status_of(project, category).pk,
+            assignee_id=assignee.pk if assignee else None,
+            **kwargs,
+        )
+
+
 def make_project(*, admin: User | None = None, key: str | None = None, name: str = "Board") -> Project:
-    admin = admin or UserFactory()
-    return services.project_create(user=admin, key=key or next_key(), name=name)
+    extra = {"key": key} if key else {}
+    return ProjectFactory(created_by=admin or UserFactory(), name=name, **extra)
 
 
 def add_member(project: Project, user: User | None = None, role: str = ProjectMember.Role.EDITOR) -> User:
-    user = user or UserFactory()
-    ProjectMember.objects.create(project=project, user=user, role=role)
-    return user
+    return ProjectMemberFactory(project=project, user=user or UserFactory(), role=role).user
 
 
 def status_of(project: Project, category: str) -> TaskStatus:
@@ -46,16 +114,8 @@ def status_of(project: Project, category: str) -> TaskStatus:
 def make_task(
     project: Project, *, reporter: User | None = None, category: str = "todo", assignee=None, **kwargs
 ) -> Task:
-    reporter = reporter or project.created_by
-    if assignee is None and category != TaskStatus.Category.TODO:
-        assignee = reporter
-    return services.task_create(
-        project=project,
-        reporter=reporter,
-        title=kwargs.pop("title", "A task"),
-        status_id=status_of(project, category).pk,
-        assignee_id=assignee.pk if assignee else None,
-        **kwargs,
+    return TaskFactory(
+        project=project, reporter=reporter or project.created_by, category=category, assignee=assignee, **kwargs
     )
 
 
@@ -80,12 +140,20 @@ def make_team() -> Team:
 
 
 def bulk_tasks(
-    project: Project, n: int, *, assignee: User | None = None, assigned_every: int = 0, only_todo: bool = False
+    project: Project,
+    n: int,
+    *,
+    assignee: User | None = None,
+    assigned_every: int = 0,
+    only_todo: bool = False,
+    description: str = "",
 ) -> None:
     """Insert `n` tasks into `project` in one INSERT ... SELECT generate_series, spread over its columns.
 
     Every task is assigned to `assignee` when `assigned_every` is 0, else one in `assigned_every`.
-    The derived status is not updated: with `only_todo` it stays right.
+    The derived status and the cached counts are not updated (`services.project_recount`
+    does both); with `only_todo` the derived status stays right. The bench seeds its large
+    projects with this helper too (bench/scenarios/projects.py).
     """
     statuses = list(TaskStatus.objects.filter(project=project).order_by("rank").values_list("id", flat=True))
     if only_todo:
@@ -98,7 +166,8 @@ def bulk_tasks(
             """
             INSERT INTO projects_task (project_id, key, title, description, status_id, task_type, priority,
                 rank, row_version, created_at, updated_at, reporter_id, assignee_id, completed_at)
-            SELECT %(project)s, %(prefix)s || (g + %(start)s), 'Task ' || g, '', (%(statuses)s::bigint[])[1 + g %% 5],
+            SELECT %(project)s, %(prefix)s || (g + %(start)s), 'Task ' || g, %(description)s,
+                (%(statuses)s::bigint[])[1 + g %% 5],
                 'story', 'medium', g::bigint * %(gap)s, 1, now(), now(), %(reporter)s,
                 CASE WHEN g %% %(every)s = 0 THEN %(assignee)s::bigint END,
                 CASE WHEN g %% 5 = 4 AND NOT %(only_todo)s THEN now() END  -- the fifth column is Done
@@ -115,6 +184,7 @@ def bulk_tasks(
                 "every": every,
                 "n": n,
                 "only_todo": only_todo,
+                "description": description,
             },
         )
     # as a write does: the task counts changed, so their version moves in the same transaction
