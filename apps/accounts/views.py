@@ -1,5 +1,5 @@
 from django.contrib.auth import logout as session_logout
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +21,15 @@ class TokenView(APIView):
     throttle_classes = list(LOGIN_THROTTLES)
     query_budget = {"POST": 3}  # the user by username, the stale tokens deleted, the new token inserted
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="Bad credentials (one message for any) or missing fields"),
+            429: OpenApiResponse(description="Too many attempts from this address or for this username"),
+        },
+        auth=[],
+    )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -34,7 +42,10 @@ class LogoutView(APIView):
 
     query_budget = {"POST": 2}  # the token with its user, its DELETE
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked"), 401: OpenApiResponse(description="No credentials")},
+    )
     def post(self, request):
         if isinstance(request.auth, ApiToken):
             token_revoke(token=request.auth)
@@ -48,6 +59,6 @@ class MeView(APIView):
 
     query_budget = {"GET": 1}  # the token with its user
 
-    @extend_schema(responses={200: UserSerializer})
+    @extend_schema(responses={200: UserSerializer, 401: OpenApiResponse(description="No credentials")})
     def get(self, request):
         return Response(UserSerializer(request.user).data)
