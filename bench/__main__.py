@@ -219,7 +219,11 @@ def main() -> int:
         metavar="SCENARIO",
         help="run one scenario at concurrency 1 and 4 and write a py-spy profile of a worker to bench/results/",
     )
+    parser.add_argument(
+        "--scenarios", default="", help="only scenarios whose names start with one of these (comma-separated)"
+    )
     args = parser.parse_args()
+    wanted = tuple(name for name in args.scenarios.split(",") if name)
     concurrencies = [int(c) for c in args.concurrency.split(",") if c] or [None]
     if args.profile:
         concurrencies = [1, 4]
@@ -267,6 +271,8 @@ def main() -> int:
         for module in modules:
             for scenario in module.SCENARIOS:
                 if args.profile and scenario.name != args.profile:
+                    continue
+                if wanted and not scenario.name.startswith(wanted):
                     continue
                 runs = runs_of(scenario, concurrencies)
                 for index, run in enumerate(runs):

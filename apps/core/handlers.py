@@ -2,11 +2,17 @@
 
 Django's ASGIHandler runs the middleware chain in async mode. Every sync-only step on
 the way (each `MiddlewareMixin`'s process_request and process_response, the CSRF
-`process_view`, the view itself) is then its own `sync_to_async` hand-off to the worker
-thread and back: about fourteen thread hops for one DRF request, a large share of a
-hot request's CPU (issue 9). Here a request whose view is sync (every DRF view) goes
-through a chain loaded in sync mode, in one hop; an async view (the long-polls) keeps
-the async chain and never holds a thread while it waits.
+`process_view`, the view itself, `request_started`, `response.close()`) is then its own
+`sync_to_async` hand-off, each request gets a new thread (`ThreadSensitiveContext`), and
+two asyncio tasks watch it: about sixteen thread hops and a thread start for one DRF
+request, most of a hot request's CPU (issue 9; `make bench-profile` shows it).
+
+Here a request whose view is sync (every DRF view) is served in one hop on a pooled
+thread: `request_started`, the request object, the middleware chain loaded in sync mode,
+the view, and `response.close()` (which sends `request_finished`, returning the database
+connection from that same thread). Only reading the body and sending the response stay
+on the event loop. An async view (the long-polls) keeps Django's async path and never
+holds a thread while it waits.
 """
 
 from __future__ import annotations
@@ -15,10 +21,13 @@ from typing import Any
 
 import django
 from asgiref.sync import iscoroutinefunction, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import Resolver404, get_resolver, get_urlconf
+from django.urls import Resolver404, get_resolver, get_urlconf, set_script_prefix
 
 
 def view_is_async(request: HttpRequest) -> bool:
@@ -30,6 +39,17 @@ def view_is_async(request: HttpRequest) -> bool:
     return iscoroutinefunction(match.func)
 
 
+def path_is_async(scope: dict[str, Any]) -> bool:
+    """`view_is_async` from the ASGI scope, before a request object exists."""
+    script_name = get_script_prefix(scope)
+    path_info = scope["path"].removeprefix(script_name) if script_name else scope["path"]
+    try:
+        match = get_resolver(get_urlconf()).resolve(path_info or "/")
+    except Resolver404:
+        return False
+    return iscoroutinefunction(match.func)
+
+
 class BriskASGIHandler(ASGIHandler):
     """ASGIHandler whose sync views cost one thread hop per request, not one per middleware."""
 
@@ -37,6 +57,39 @@ class BriskASGIHandler(ASGIHandler):
         super().__init__()
         self.sync_handler = BaseHandler()
         self.sync_handler.load_middleware(is_async=False)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or path_is_async(scope):
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        # a pooled thread, not a new one: everything of this request that touches the
+        # database (request_started, view, request_finished) runs in this one call
+        response = await sync_to_async(self.serve_sync, thread_sensitive=False)(scope, body_file)
+        await self.send_response(response, send)
+        if response.streaming:
+            await sync_to_async(response.close, thread_sensitive=False)()
+
+    def serve_sync(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        try:
+            signals.request_started.send(sender=self.__class__, scope=scope)
+            request, error_response = self.create_request(scope, body_file)
+            if request is None:
+                response: Any = error_response
+            else:
+                response = self.sync_handler.get_response(request)
+                response._handler_class = self.__class__
+            if response.streaming:
+                close_old_connections()  # the iterator is sent from the event loop, not from here
+            else:
+                response.close()  # request_finished: this thread's connection goes back to the pool
+            return response  # type: ignore[no-any-return]
+        finally:
+            body_file.close()
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         if view_is_async(request):
