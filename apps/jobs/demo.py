@@ -1,65 +1,64 @@
-"""Demo data for the job queue (`manage.py seed_demo`): idempotent, a second run changes nothing."""
+"""Demo data for the job queue (`manage.py seed_demo`), made through the services the API uses.
+
+Idempotent: every step is a service that leaves things as they are on a second run (a
+room the caller is already in, a job registered again with the same schema), and the
+tasks are submitted only while the room has none.
+"""
 
 from __future__ import annotations
 
-from django.utils import timezone
-
-from apps.jobs.models import GLOBAL_ROOM, Job, JobCategory, Room, RoomMember, Task, TaskStatus, Worker, WorkerJob
+from apps.jobs import services
+from apps.jobs.models import GLOBAL_ROOM, JobCategory, Task, TaskStatus, Worker
 
 DEMO_ROOM = "demo"
 
 
+def _worker_of(user) -> Worker:
+    return Worker.objects.filter(user=user).order_by("pk").first() or services.worker_create(user=user)
+
+
 def seed_demo(*, users, stdout) -> None:
     alice, bob, admin = users["alice"], users["bob"], users["admin"]
-    room, _ = Room.objects.get_or_create(name=DEMO_ROOM, defaults={"created_by": alice})
-    for member in (alice, bob):
-        RoomMember.objects.get_or_create(room=room, user=member)
+    services.room_create(user=alice, room=DEMO_ROOM)
+    services.room_member_add(room=DEMO_ROOM, member_id=bob.pk)
 
-    jobs = [
-        Job.objects.get_or_create(
-            room=DEMO_ROOM,
-            category=JobCategory.MODIFIERS,
-            name="rotate",
-            defaults={"schema": {"type": "object", "properties": {"angle": {"type": "number"}}}},
-        )[0],
-        Job.objects.get_or_create(
-            room=DEMO_ROOM,
-            category=JobCategory.SELECTIONS,
-            name="select-all",
-            defaults={"schema": {"type": "object"}},
-        )[0],
-        Job.objects.get_or_create(
-            room=GLOBAL_ROOM,
-            category=JobCategory.ANALYSIS,
-            name="energy",
-            defaults={"schema": {"type": "object", "properties": {"method": {"type": "string"}}}},
-        )[0],
-    ]
-    worker = Worker.objects.filter(user=bob).order_by("pk").first()
-    if worker is None:
-        worker = Worker.objects.create(user=bob, last_heartbeat=timezone.now())
-    for job in jobs:
-        WorkerJob.objects.get_or_create(worker=worker, job=job)
+    worker, admin_worker = _worker_of(bob), _worker_of(admin)
+    rotate, _ = services.job_register(
+        user=bob,
+        room=DEMO_ROOM,
+        category=JobCategory.MODIFIERS,
+        name="rotate",
+        schema={"type": "object", "properties": {"angle": {"type": "number"}}},
+        worker_id=worker.pk,
+    )
+    select_all, _ = services.job_register(
+        user=bob,
+        room=DEMO_ROOM,
+        category=JobCategory.SELECTIONS,
+        name="select-all",
+        schema={"type": "object"},
+        worker_id=worker.pk,
+    )
+    energy, _ = services.job_register(
+        user=admin,
+        room=GLOBAL_ROOM,
+        category=JobCategory.ANALYSIS,
+        name="energy",
+        schema={"type": "object", "properties": {"method": {"type": "string"}}},
+        worker_id=admin_worker.pk,
+    )
 
     if not Task.objects.filter(room=DEMO_ROOM).exists():
-        now = timezone.now()
-        Task.objects.bulk_create(
-            [
-                Task(job=jobs[0], room=DEMO_ROOM, created_by=alice, payload={"angle": 90}),
-                Task(job=jobs[0], room=DEMO_ROOM, created_by=alice, payload={"angle": 180}),
-                Task(job=jobs[2], room=DEMO_ROOM, created_by=alice, payload={"method": "dft"}),
-                Task(
-                    job=jobs[1],
-                    room=DEMO_ROOM,
-                    created_by=alice,
-                    worker=worker,
-                    status=TaskStatus.COMPLETED,
-                    started_at=now,
-                    completed_at=now,
-                ),
-            ]
-        )
+        # one finished task: submitted, claimed by bob's worker, run and completed
+        done = services.task_submit(user=alice, room=DEMO_ROOM, job=select_all, payload={})
+        services.task_claim(user=bob, worker_id=worker.pk)
+        for status in (TaskStatus.RUNNING, TaskStatus.COMPLETED):
+            services.task_status_change(user=bob, task_id=done.pk, status=status)
+        services.task_submit(user=alice, room=DEMO_ROOM, job=rotate, payload={"angle": 90})
+        services.task_submit(user=alice, room=DEMO_ROOM, job=rotate, payload={"angle": 180})
+        services.task_submit(user=alice, room=DEMO_ROOM, job=energy, payload={"method": "dft"})
     stdout.write(
         f"jobs: room {DEMO_ROOM!r} (members alice, bob; carol is a stranger), bob's worker {worker.pk} "
-        f"serves {', '.join(job.full_name for job in jobs)}; {admin.username} manages @global jobs."
+        f"serves {rotate.full_name} and {select_all.full_name}; {admin.username}'s worker {admin_worker.pk} "
+        f"serves {energy.full_name}."
     )
