@@ -26,10 +26,6 @@ class RoomNotFound(NotFoundError):
     code = "room_not_found"
 
 
-class RoomExists(ConflictError):
-    code = "room_exists"
-
-
 class SharedRoom(ApplicationError):
     """The shared rooms (@global, @internal) always exist, have no members and take no tasks."""
 
@@ -41,9 +37,11 @@ class SharedRoomSuperuserOnly(ForbiddenError):
 
 
 class UserNotFound(ApplicationError):
+    """Also the answer for an inactive user or an ambiguous email: the same 400 either way."""
+
     code = "user_not_found"
-    field = "user_id"
-    default_message = "Unknown user."
+    field = "username"
+    default_message = "No user can be added with this username or email."
 
 
 # --- workers and jobs -----------------------------------------------------------
@@ -51,12 +49,6 @@ class UserNotFound(ApplicationError):
 
 class WorkerNotFound(NotFoundError):
     code = "worker_not_found"
-
-
-class WorkerNotYours(ForbiddenError):
-    code = "worker_not_yours"
-    field = "worker_id"
-    default_message = "That worker belongs to someone else."
 
 
 class WorkerNotServingJob(ForbiddenError):

@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.accounts.lookup import UserReferenceSerializer
 from apps.core.converters import MAX_ID
 from apps.jobs.models import JOB_NAME_PATTERN, JobCategory, TaskStatus
 
@@ -146,8 +147,8 @@ def _within_payload_cap(value):
 PAYLOAD_CAP_HELP = "A JSON object of at most JOBS_MAX_PAYLOAD_BYTES (default 256 KiB) as compact JSON."
 
 
-class JobRoomMemberAddSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+class JobRoomMemberAddSerializer(UserReferenceSerializer):
+    """The user to add, by `username` or `email` (exactly one)."""
 
 
 class JobRegisterSerializer(serializers.Serializer):

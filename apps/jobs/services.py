@@ -10,13 +10,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from apps.accounts.lookup import active_user_by_reference
 from apps.accounts.models import User
 from apps.jobs import events
 from apps.jobs.exceptions import (
     InvalidTaskChange,
     InvalidTransition,
     JobSchemaConflict,
-    RoomExists,
     RoomNotFound,
     SharedRoom,
     TaskChanged,
@@ -24,7 +24,6 @@ from apps.jobs.exceptions import (
     UserNotFound,
     WorkerNotFound,
     WorkerNotServingJob,
-    WorkerNotYours,
 )
 from apps.jobs.models import (
     HELD_STATUSES,
@@ -68,20 +67,23 @@ def room_create(*, user: User, room: str) -> bool:
         return True
     if user.is_superuser or RoomMember.objects.filter(room=obj, user=user).exists():
         return False
-    raise RoomExists(f"The room {room!r} already exists; ask one of its members to add you.")
+    # taken by others: the answer of every request about a room the caller cannot see
+    raise RoomNotFound(f"Unknown room {room!r}.")
 
 
 @transaction.atomic
-def room_member_add(*, room: str, member_id: int) -> bool:
-    """Add a user to the room (the view checked the caller's membership); True if they were not a member yet."""
+def room_member_add(*, room: str, username: str | None = None, email: str | None = None) -> bool:
+    """Add the user named by `username` or `email` to the room (the view checked the caller's
+    membership); True if they were not a member yet. Any user that cannot be added is the same 400."""
     if room in SHARED_ROOMS:
         raise SharedRoom(f"{room} is a shared room; it has no members.")
     obj = Room.objects.filter(name=room).first()
     if obj is None:
         raise RoomNotFound(f"Unknown room {room!r}.")
-    if not User.objects.filter(pk=member_id, is_active=True).exists():
-        raise UserNotFound()
-    _, created = RoomMember.objects.get_or_create(room=obj, user_id=member_id)
+    member = active_user_by_reference(username=username, email=email)
+    if member is None:
+        raise UserNotFound(field="username" if username else "email")
+    _, created = RoomMember.objects.get_or_create(room=obj, user=member)
     return created
 
 
@@ -185,11 +187,10 @@ def internal_worker_get() -> Worker:
 
 
 def _owned_worker(*, user: User, worker_id: int) -> Worker:
-    worker = Worker.objects.filter(pk=worker_id).only("id", "user_id").first()
+    # someone else's worker is answered exactly as an unknown one: a stranger learns nothing
+    worker = Worker.objects.filter(pk=worker_id, user=user).only("id", "user_id").first()
     if worker is None:
         raise WorkerNotFound(f"Unknown worker {worker_id}.", field="worker_id")
-    if worker.user_id != user.pk:
-        raise WorkerNotYours()
     return worker
 
 
@@ -247,7 +248,7 @@ def task_claim(*, user: User, worker_id: int) -> Task | None:
     # Ownership check and heartbeat in one conditional write; it also locks the worker row,
     # so the sweeper skips a worker that is claiming right now.
     if not Worker.objects.filter(pk=worker_id, user=user).update(last_heartbeat=timezone.now()):
-        _owned_worker(user=user, worker_id=worker_id)  # raises 404 or 403
+        _owned_worker(user=user, worker_id=worker_id)  # raises the 404
     job_ids = list(WorkerJob.objects.filter(worker_id=worker_id).values_list("job_id", flat=True))
     if not job_ids:
         return None

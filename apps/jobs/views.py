@@ -125,7 +125,11 @@ class RoomView(BriskView):
     @extend_schema(
         request=None,
         parameters=[ROOM_PARAM],
-        responses={200: JobRoomSerializer, 201: JobRoomSerializer, 409: OpenApiResponse(description="Name taken")},
+        responses={
+            200: JobRoomSerializer,
+            201: JobRoomSerializer,
+            404: OpenApiResponse(description="Taken by others: as any room you cannot see"),
+        },
     )
     def put(self, request, room: str):
         created = services.room_create(user=request.user, room=room)
@@ -147,7 +151,7 @@ class RoomMembersView(RoomScopedView):
     )
     def post(self, request, room: str):
         data = self.validated(JobRoomMemberAddSerializer)
-        created = services.room_member_add(room=self.scope, member_id=data["user_id"])
+        created = services.room_member_add(room=self.scope, username=data.get("username"), email=data.get("email"))
         return Response(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -320,7 +324,7 @@ class TaskClaimView(BriskView):
 
     @extend_schema(
         request=JobTaskClaimSerializer,
-        responses={200: JobClaimResultSerializer, 403: OpenApiResponse(description="Someone else's worker"), **ERRORS},
+        responses={200: JobClaimResultSerializer, **ERRORS},
     )
     def post(self, request):
         data = self.validated(JobTaskClaimSerializer)

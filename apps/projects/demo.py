@@ -26,8 +26,8 @@ def seed_demo(*, users, stdout) -> None:
         user=alice, key=DEMO_KEY, name="Demo board", description="A board to try the project tracker on."
     )
     project.my_role = ProjectMember.Role.ADMIN
-    services.member_add(project=project, user_id=bob.pk, role=ProjectMember.Role.EDITOR)
-    services.member_add(project=project, user_id=carol.pk, role=ProjectMember.Role.VIEWER)
+    services.member_add(project=project, username=bob.username, role=ProjectMember.Role.EDITOR)
+    services.member_add(project=project, username=carol.username, role=ProjectMember.Role.VIEWER)
     statuses = {status.category: status for status in TaskStatus.objects.filter(project=project).order_by("-rank")}
     by_name = {"alice": alice, "bob": bob}
     for title, category, assignee in DEMO_TASKS:

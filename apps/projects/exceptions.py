@@ -33,9 +33,11 @@ class AdminRequired(ForbiddenError):
 
 
 class UserNotFound(ApplicationError):
+    """Also the answer for an inactive user or an ambiguous email: the same 400 either way."""
+
     code = "user_not_found"
-    field = "user_id"
-    default_message = "No such user."
+    field = "username"
+    default_message = "No user can be added with this username or email."
 
 
 class MemberExists(ConflictError):

@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.accounts.lookup import UserReferenceSerializer
 from apps.core.converters import MAX_ID
 from apps.projects.models import PROJECT_KEY_VALIDATOR, Project, ProjectMember, Task, TaskStatus
 from apps.projects.selectors import DERIVED_STATUS_NAMES, empty_counts
@@ -159,8 +160,9 @@ class ProjectUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
 
 
-class MemberAddSerializer(serializers.Serializer):
-    user_id = id_field()
+class MemberAddSerializer(UserReferenceSerializer):
+    """The user to add, by `username` or `email` (exactly one), and their role."""
+
     role = serializers.ChoiceField(choices=ProjectMember.Role.choices, default=ProjectMember.Role.EDITOR)
 
 

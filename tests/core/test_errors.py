@@ -8,7 +8,6 @@ import pytest
 from django.apps import apps as django_apps
 
 from apps.core.exceptions import ApplicationError
-from tests.accounts.factories import UserFactory
 from tests.jobs.factories import RoomFactory, RoomMemberFactory
 from tests.projects.factories import make_team
 
@@ -55,24 +54,24 @@ def test_an_unknown_user_is_the_same_field_error_in_jobs_and_projects(client_for
     room = RoomFactory(name="errs")
     RoomMemberFactory(room=room, user=team.admin)
     client = client_for(team.admin)
-    missing = UserFactory().pk + 1000
+    missing = "no-such-user"
     answers = [
-        client.post("/api/jobs/rooms/errs/members/", {"user_id": missing}),
-        client.post(f"/api/projects/{team.project.pk}/members/", {"user_id": missing}),
+        client.post("/api/jobs/rooms/errs/members/", {"username": missing}),
+        client.post(f"/api/projects/{team.project.pk}/members/", {"username": missing}),
     ]
     for response in answers:
         body = response.json()
         assert response.status_code == 400
         assert body["code"] == "user_not_found"
         # the API's one field-error shape, the same as a serializer's: {"<field>": ["message"]}
-        assert body["field"] == "user_id" and body["user_id"] == [body["detail"]]
+        assert body["field"] == "username" and body["username"] == [body["detail"]]
 
 
 @pytest.mark.django_db
 def test_serializer_and_domain_field_errors_share_the_shape(client_for):
     team = make_team()
     client = client_for(team.admin)
-    by_serializer = client.post(f"/api/projects/{team.project.pk}/members/", {"user_id": "x"}).json()
+    by_serializer = client.post(f"/api/projects/{team.project.pk}/members/", {"email": "x"}).json()
     by_rule = client.post(f"/api/projects/{team.project.pk}/tasks/", {"title": "t", "status_id": 10**12}).json()
-    assert isinstance(by_serializer["user_id"], list) and isinstance(by_serializer["user_id"][0], str)
+    assert isinstance(by_serializer["email"], list) and isinstance(by_serializer["email"][0], str)
     assert by_rule["status_id"] == ["No such status in this project."] and by_rule["code"] == "unknown_status"

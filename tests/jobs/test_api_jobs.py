@@ -58,10 +58,10 @@ def test_bad_registrations_are_400(cast, client_for, body, field):
     assert field in response.json()
 
 
-def test_registering_with_someone_elses_worker_is_403(cast, client_for):
+def test_registering_with_someone_elses_worker_is_404_as_for_an_unknown_one(cast, client_for):
     response = register(client_for(cast.member), worker_id=cast.worker.pk)
-    assert response.status_code == 403
-    assert response.json()["code"] == "worker_not_yours"
+    assert response.status_code == 404
+    assert response.json()["code"] == "worker_not_found"
     assert not Job.objects.filter(name="scale").exists()
 
 

@@ -17,10 +17,10 @@ def test_create_room_makes_the_caller_its_first_member(client_for):
     assert again.json()["created"] is False
 
 
-def test_a_taken_room_name_is_409_for_a_stranger(cast, client_for):
+def test_a_taken_room_name_is_404_for_a_stranger_as_any_room_they_cannot_see(cast, client_for):
     response = client_for(cast.stranger).put("/api/jobs/rooms/lab/")
-    assert response.status_code == 409
-    assert response.json()["code"] == "room_exists"
+    assert response.status_code == 404
+    assert response.json()["code"] == "room_not_found"
     assert not RoomMember.objects.filter(room=cast.room, user=cast.stranger).exists()
 
 
@@ -38,23 +38,23 @@ def test_shared_rooms_cannot_be_created(client_for, superuser):
 
 
 def test_a_member_adds_a_user(cast, client_for):
-    response = client_for(cast.member).post("/api/jobs/rooms/lab/members/", {"user_id": cast.stranger.pk})
+    response = client_for(cast.member).post("/api/jobs/rooms/lab/members/", {"username": cast.stranger.username})
     assert response.status_code == 201
     assert client_for(cast.stranger).get("/api/jobs/rooms/lab/jobs/").status_code == 200
-    again = client_for(cast.member).post("/api/jobs/rooms/lab/members/", {"user_id": cast.stranger.pk})
+    again = client_for(cast.member).post("/api/jobs/rooms/lab/members/", {"username": cast.stranger.username})
     assert again.status_code == 200
 
 
 def test_a_stranger_cannot_add_members(cast, client_for):
-    response = client_for(cast.stranger).post("/api/jobs/rooms/lab/members/", {"user_id": cast.stranger.pk})
+    response = client_for(cast.stranger).post("/api/jobs/rooms/lab/members/", {"username": cast.stranger.username})
     assert response.status_code == 404
     assert not RoomMember.objects.filter(room=cast.room, user=cast.stranger).exists()
 
 
 def test_adding_an_unknown_user_is_400(cast, client_for):
-    response = client_for(cast.member).post("/api/jobs/rooms/lab/members/", {"user_id": 10**12})
+    response = client_for(cast.member).post("/api/jobs/rooms/lab/members/", {"username": "nobody-by-that-name"})
     assert response.status_code == 400
-    assert response.json()["field"] == "user_id"
+    assert response.json()["field"] == "username"
 
 
 def test_anonymous_is_refused_everywhere(cast, api_client):

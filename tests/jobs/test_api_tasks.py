@@ -117,12 +117,12 @@ def test_claim_takes_the_oldest_pending_task_of_the_workers_jobs(cast, client_fo
     assert claim(client, cast.worker.pk).json() == {"task": None}
 
 
-def test_claiming_for_someone_elses_worker_is_403(cast, client_for):
+def test_claiming_for_someone_elses_worker_is_404_as_for_an_unknown_one(cast, client_for):
     TaskFactory(job=cast.job, room="lab")
     for user in (cast.member, cast.stranger):
         response = claim(client_for(user), cast.worker.pk)
-        assert response.status_code == 403
-        assert response.json()["code"] == "worker_not_yours"
+        assert response.status_code == 404
+        assert response.json()["code"] == "worker_not_found"
     assert Task.objects.get().status == TaskStatus.PENDING
 
 

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 def endpoints(cast, task):
     job = cast.job_url
     return [
-        ("put", "/api/jobs/rooms/lab/", None, 409),
-        ("post", "/api/jobs/rooms/lab/members/", {"user_id": cast.stranger.pk}, 404),
+        ("put", "/api/jobs/rooms/lab/", None, 404),  # taken by others: as any room they cannot see
+        ("post", "/api/jobs/rooms/lab/members/", {"username": cast.stranger.username}, 404),
         ("get", "/api/jobs/rooms/lab/jobs/", None, 404),
         ("put", "/api/jobs/rooms/lab/jobs/", {"category": "analysis", "name": "x", "schema": {}}, 404),
         ("get", job, None, 404),
@@ -23,7 +23,7 @@ def endpoints(cast, task):
         ("get", "/api/jobs/rooms/lab/workers/", None, 404),
         ("patch", f"/api/jobs/workers/{cast.worker.pk}/", None, 404),
         ("delete", f"/api/jobs/workers/{cast.worker.pk}/", None, 404),
-        ("post", "/api/jobs/tasks/claim/", {"worker_id": cast.worker.pk}, 403),
+        ("post", "/api/jobs/tasks/claim/", {"worker_id": cast.worker.pk}, 404),  # as an unknown worker
         ("get", f"/api/jobs/tasks/{task.pk}/", None, 404),
         ("patch", f"/api/jobs/tasks/{task.pk}/", {"status": "running"}, 404),
         ("patch", f"/api/jobs/tasks/{task.pk}/", {"status": "cancelled"}, 404),

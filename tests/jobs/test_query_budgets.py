@@ -137,7 +137,9 @@ def test_room_create_and_member_add(client_for):
     url = "/api/jobs/rooms/budget/"
     assert assert_queries(lambda: client.put(url), declared("PUT", url).queries).status_code == 201
     members = url + "members/"
-    response = assert_queries(lambda: client.post(members, {"user_id": newcomer.pk}), declared("POST", members).queries)
+    response = assert_queries(
+        lambda: client.post(members, {"username": newcomer.username}), declared("POST", members).queries
+    )
     assert response.status_code == 201
 
 

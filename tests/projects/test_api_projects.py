@@ -184,7 +184,7 @@ def test_stranger_gets_404_everywhere(client_for, method, suffix):
     team = make_team()
     task = make_task(team.project)
     url = f"/api/projects/{team.project.pk}/" + suffix.format(admin=team.admin.pk, task=task.pk)
-    body = {"title": "x", "row_version": 1, "user_id": team.stranger.pk, "role": "admin"}
+    body = {"title": "x", "row_version": 1, "username": team.stranger.username, "role": "admin"}
     response = getattr(client_for(team.stranger), method)(url, body)
     assert response.status_code == 404, (url, response.json())
 
@@ -194,7 +194,7 @@ def test_stranger_gets_404_everywhere(client_for, method, suffix):
     [
         ("patch", "", {"name": "x"}),
         ("delete", "", None),
-        ("post", "members/", {"user_id": 0, "role": "editor"}),
+        ("post", "members/", {"username": "anyone", "role": "editor"}),
         ("patch", "members/{admin}/", {"role": "viewer"}),
         ("delete", "members/{admin}/", None),
         ("post", "tasks/", {"title": "x"}),

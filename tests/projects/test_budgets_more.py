@@ -78,7 +78,9 @@ def test_member_add_budget(client_for):
         add_member(team.project, UserFactory())
     newcomer = UserFactory()
     sql, response = statements(
-        lambda: client.post(f"/api/projects/{team.project.pk}/members/", {"user_id": newcomer.pk, "role": "viewer"})
+        lambda: client.post(
+            f"/api/projects/{team.project.pk}/members/", {"username": newcomer.username, "role": "viewer"}
+        )
     )
     assert response.status_code == 201, response.json()
     # auth token; project with role; the new member's user; INSERT

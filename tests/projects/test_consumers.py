@@ -99,7 +99,7 @@ async def test_member_and_delete_events():
         from tests.accounts.factories import UserFactory
 
         newcomer = UserFactory()
-        services.member_add(project=team.project, user_id=newcomer.pk, role="editor")
+        services.member_add(project=team.project, username=newcomer.username, role="editor")
         services.member_remove(project=team.project, actor=team.admin, user_id=newcomer.pk)
         task = services.task_create(project=team.project, reporter=team.admin, title="gone soon")
         services.task_delete(project=team.project, actor=team.admin, task_id=task.pk)

@@ -12,7 +12,7 @@ def test_projects_choice_fields(client_for):
     team = make_team()
     admin = client_for(team.admin)
     base = f"/api/projects/{team.project.pk}"
-    send(admin, "post", f"{base}/members/", "role", f', "user_id": {team.stranger.pk}')
+    send(admin, "post", f"{base}/members/", "role", f', "username": "{team.stranger.username}"')
     send(admin, "patch", f"{base}/members/{team.editor.pk}/", "role")
     send(admin, "post", f"{base}/tasks/", "priority", ', "title": "t"')
     send(admin, "post", f"{base}/tasks/", "task_type", ', "title": "t"')

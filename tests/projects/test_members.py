@@ -23,10 +23,10 @@ def test_admin_adds_changes_and_removes_members(client_for):
     team = make_team()
     newcomer = UserFactory()
     client = client_for(team.admin)
-    added = client.post(members_url(team.project), {"user_id": newcomer.pk, "role": "viewer"})
+    added = client.post(members_url(team.project), {"username": newcomer.username, "role": "viewer"})
     assert added.status_code == 201 and added.json()["role"] == "viewer"
-    assert client.post(members_url(team.project), {"user_id": newcomer.pk}).status_code == 409
-    unknown = client.post(members_url(team.project), {"user_id": 10**12})
+    assert client.post(members_url(team.project), {"username": newcomer.username}).status_code == 409
+    unknown = client.post(members_url(team.project), {"username": "nobody-by-that-name"})
     assert unknown.status_code == 400 and unknown.json()["code"] == "user_not_found"
     assert client.patch(members_url(team.project, newcomer), {"role": "editor"}).json()["role"] == "editor"
     assert client.patch(members_url(team.project, newcomer), {"role": "boss"}).status_code == 400
@@ -38,7 +38,7 @@ def test_admin_adds_changes_and_removes_members(client_for):
 def test_editor_cannot_manage_members_but_can_leave(client_for):
     team = make_team()
     client = client_for(team.editor)
-    assert client.post(members_url(team.project), {"user_id": UserFactory().pk}).status_code == 403
+    assert client.post(members_url(team.project), {"username": UserFactory().username}).status_code == 403
     assert client.patch(members_url(team.project, team.viewer), {"role": "admin"}).status_code == 403
     assert client.delete(members_url(team.project, team.viewer)).status_code == 403
     assert client.delete(members_url(team.project, team.editor)).status_code == 204

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.accounts.lookup import active_user_by_reference
 from apps.accounts.models import User
 from apps.core.realtime import broadcast
 from apps.core.services import model_update
@@ -83,10 +84,11 @@ def _admins_left_without(project_id: int, user_id: int) -> int:
 
 
 @transaction.atomic
-def member_add(*, project: Project, user_id: int, role: str) -> ProjectMember:
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+def member_add(*, project: Project, role: str, username: str | None = None, email: str | None = None) -> ProjectMember:
+    """Add the user named by `username` or `email`; any user that cannot be added is the same 400."""
+    user = active_user_by_reference(username=username, email=email)
     if user is None:
-        raise UserNotFound()
+        raise UserNotFound(field="username" if username else "email")
     try:
         with transaction.atomic():
             member = ProjectMember.objects.create(project=project, user=user, role=role)

@@ -1,0 +1,40 @@
+"""Naming another user by what the caller already knows: a username or an email address.
+
+Member endpoints take one of these instead of a user id: an id is guessable, and answering
+"added Bob" for id 7 and "unknown" for id 8 let anyone enumerate every account. A username
+or email the caller does not know cannot be guessed into a name, and every way a user can
+fail to be added (no such user, inactive, an email shared by several accounts) gets the
+same answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.accounts.models import User
+
+
+class UserReferenceSerializer(serializers.Serializer):
+    """`{"username": ...}` or `{"email": ...}`: exactly one."""
+
+    username = serializers.CharField(max_length=150, required=False, help_text="The user's exact username.")
+    email = serializers.EmailField(max_length=254, required=False, help_text="The user's email address.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in ("username", "email") if attrs.get(name)]
+        if len(given) != 1:
+            raise serializers.ValidationError({"username": ["Give exactly one of username or email."]})
+        return attrs
+
+
+def active_user_by_reference(*, username: str | None = None, email: str | None = None) -> User | None:
+    """The one active user with this username (or email), else None. One query."""
+    if username:
+        candidates = User.objects.filter(username=username, is_active=True)
+    else:
+        candidates = User.objects.filter(email__iexact=email, is_active=True)
+    found = list(candidates[:2])
+    # an email two accounts share names nobody in particular: the same answer as "no such user"
+    return found[0] if len(found) == 1 else None
