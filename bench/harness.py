@@ -221,10 +221,17 @@ def write_results(results: list[Result], meta: dict, directory: str) -> tuple[st
     return stem + ".json", stem + ".md"
 
 
-def declared(url_name: str, method: str, *, fewest: bool = False) -> int:
+def declared(url_name: str, method: str, *, fewest: bool = False) -> int | None:
     """The query budget the view behind `url_name` declares for `method` (`query_budget`,
     apps/core/api.py): the bench checks the figure the tests, the README and the OpenAPI
-    description read. `fewest` for a scenario that always takes the cheap path (a warm cache)."""
+    description read. `fewest` for a scenario that always takes the cheap path (a warm cache).
+
+    None where Django is not set up: a spawned helper process (the socket holder) imports the
+    scenario modules without it, and checks no budget."""
+    from django.apps import apps
+
+    if not apps.ready:
+        return None
     from apps.core.api import budget_for
 
     budget = budget_for(url_name, method)

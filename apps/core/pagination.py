@@ -10,6 +10,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
+from apps.core.converters import MAX_ID
+
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
     from rest_framework.request import Request
     from rest_framework.views import APIView
@@ -112,8 +114,8 @@ class BeforeIdCursorPagination(BasePagination):
                 before_id = int(before)
             except (TypeError, ValueError):
                 raise ValidationError({"before": ["before must be an integer id."]}) from None
-            if before_id < 1 or before_id > 2**63 - 1:
-                raise ValidationError({"before": [f"before must be between 1 and {2**63 - 1}."]})
+            if before_id < 1 or before_id > MAX_ID:
+                raise ValidationError({"before": [f"before must be between 1 and {MAX_ID}."]})
             queryset = queryset.filter(**{f"{self.cursor_field}__lt": before_id})
         rows = list(queryset.order_by(f"-{self.cursor_field}")[: self.limit + 1])
         self.has_more = len(rows) > self.limit

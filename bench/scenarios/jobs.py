@@ -13,25 +13,25 @@ LONGPOLL_OPS = 30
 
 def seed(scale: int) -> dict:
     from django.db import connection
-    from django.utils import timezone
 
-    from apps.accounts.models import User
     from apps.accounts.services import token_for_user
-    from apps.jobs.models import Job, JobCategory, Room, RoomMember, Task, TaskStatus, Worker, WorkerJob
+    from apps.jobs.models import JobCategory, Task, TaskStatus
+    from tests.accounts.factories import UserFactory
+    from tests.jobs.factories import JobFactory, RoomFactory, RoomMemberFactory, WorkerFactory, WorkerJobFactory
 
-    member = User.objects.create_user(username="bench-jobs-member", password="bench-jobs-password")  # noqa: S106
-    owner = User.objects.create_user(username="bench-jobs-worker", password="bench-jobs-password")  # noqa: S106
-    room = Room.objects.create(name=ROOM, created_by=member)
-    RoomMember.objects.bulk_create([RoomMember(room=room, user=member), RoomMember(room=room, user=owner)])
-    rotate = Job.objects.create(room=ROOM, category=JobCategory.MODIFIERS, name="rotate", schema={"type": "object"})
-    work = Job.objects.create(room=ROOM, category=JobCategory.ANALYSIS, name="work", schema={"type": "object"})
-    others = Job.objects.bulk_create(
-        [Job(room=f"room{i}", category=JobCategory.MODIFIERS, name="rotate", schema={}) for i in range(20)]
-    )
-    now = timezone.now()
-    runner = Worker.objects.create(user=owner, last_heartbeat=now)  # claims `work` tasks
-    rotator = Worker.objects.create(user=owner, last_heartbeat=now)  # serves `rotate` (hears task.available)
-    WorkerJob.objects.bulk_create([WorkerJob(worker=runner, job=work), WorkerJob(worker=rotator, job=rotate)])
+    # the tests' factories: the bench's rows are built the way the tests build theirs
+    member = UserFactory(username="bench-jobs-member", password="bench-jobs-password")  # noqa: S106
+    owner = UserFactory(username="bench-jobs-worker", password="bench-jobs-password")  # noqa: S106
+    room = RoomFactory(name=ROOM, created_by=member)
+    for user in (member, owner):
+        RoomMemberFactory(room=room, user=user)
+    rotate = JobFactory(room=ROOM, category=JobCategory.MODIFIERS, name="rotate")
+    work = JobFactory(room=ROOM, category=JobCategory.ANALYSIS, name="work")
+    others = [JobFactory(room=f"room{i}", category=JobCategory.MODIFIERS, name="rotate", schema={}) for i in range(20)]
+    runner = WorkerFactory(user=owner)  # claims `work` tasks
+    rotator = WorkerFactory(user=owner)  # serves `rotate` (hears task.available)
+    WorkerJobFactory(worker=runner, job=work)
+    WorkerJobFactory(worker=rotator, job=rotate)
 
     history = 10_000 * scale
     queue = 2_000 * scale
