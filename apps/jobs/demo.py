@@ -20,7 +20,7 @@ def _worker_of(user) -> Worker:
 def seed_demo(*, users, stdout) -> None:
     alice, bob, admin = users["alice"], users["bob"], users["admin"]
     services.room_create(user=alice, room=DEMO_ROOM)
-    services.room_member_add(room=DEMO_ROOM, member_id=bob.pk)
+    services.room_member_add(room=DEMO_ROOM, username=bob.username)
 
     worker, admin_worker = _worker_of(bob), _worker_of(admin)
     rotate, _ = services.job_register(
