@@ -35,7 +35,7 @@ migrate: install
 ## run: migrate, load demo data and serve HTTP + WebSockets on $(HOST):$(PORT)
 run: migrate
 	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-max-size 65536 --ws-per-message-deflate false --lifespan off --no-proxy-headers
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --log-config config/uvicorn_logging.json --ws-max-size 65536 --ws-per-message-deflate false --lifespan off --no-proxy-headers
 
 # The whole suite measures coverage and checks the floors in pyproject.toml
 # ([tool.brisk.coverage-floors]) on PostgreSQL and Redis; a partial run (PYTEST_ARGS) or COVERAGE=0 skips both.
@@ -73,7 +73,7 @@ bench: install
 ## bench-check: a small bench that fails on a p95 or query-budget regression
 bench-check: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py ensure_services
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) BENCH_PORT=$(BENCH_PORT) BENCH_ONLY=$(BENCH_ONLY) $(PY) -m bench --check
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) BENCH_PORT=$(BENCH_PORT) BENCH_ONLY=$(BENCH_ONLY) BENCH_LONGPOLL_SIZES=$${BENCH_LONGPOLL_SIZES:-200} $(PY) -m bench --check
 
 ## bench-profile: one SCENARIO at concurrency 1 and 4, with a py-spy profile of a worker in bench/results/
 bench-profile: install

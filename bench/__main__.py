@@ -79,6 +79,8 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
             "--lifespan",
             "off",
             "--no-access-log",
+            "--log-config",
+            "config/uvicorn_logging.json",  # no token reaches a log line
             "--ws-max-size",
             "65536",
             # Board events are small JSON frames: per-socket deflate costs CPU on every

@@ -9,16 +9,14 @@ from apps.core.handlers import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 
 from apps.core.middleware import RequestBodyLimit  # noqa: E402
-from apps.core.realtime import TokenAuthMiddleware  # noqa: E402
+from apps.core.realtime import websocket_application  # noqa: E402
 from apps.jobs.routing import websocket_urlpatterns as jobs_ws  # noqa: E402
 from apps.projects.routing import websocket_urlpatterns as projects_ws  # noqa: E402
 
@@ -35,8 +33,8 @@ application = ProtocolTypeRouter(
         # API docs' static files; in production a proxy or CDN does (SERVE_STATIC=0).
         # Bodies are limited while they stream, before Django spools them (apps.core.middleware).
         "http": RequestBodyLimit(ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
-        ),
+        # session or token (`?token=` or subprotocols ["brisk.token", key]), then the origin
+        # check (apps.core.realtime.origin_allowed), then the routes (no match: closed 4404)
+        "websocket": websocket_application(websocket_urlpatterns),
     }
 )

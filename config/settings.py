@@ -128,6 +128,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and channel layer -----------------------------------------
 REDIS_URL = envstr("REDIS_URL", "")
+CHANNEL_LAYER_PREFIX = envstr("CHANNEL_LAYER_PREFIX", "brisk")
+# Redis connections of the channel layer per server process (callers wait when all are busy).
+CHANNEL_LAYER_MAX_CONNECTIONS = envint("CHANNEL_LAYER_MAX_CONNECTIONS", 50, minimum=4)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -143,11 +146,15 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis with a read timeout longer than its blocking read and a bounded,
+            # waiting pool (apps.core.channel_layer says why both matter).
+            "BACKEND": "apps.core.channel_layer.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": envstr("CHANNEL_LAYER_PREFIX", "brisk"),
-                "capacity": 1000,
+                "hosts": [{"address": REDIS_URL}],
+                "prefix": CHANNEL_LAYER_PREFIX,
+                "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS,
+                # A process's hub receives every group's events on one channel: room for bursts.
+                "capacity": 10000,
                 "expiry": 30,
                 "group_expiry": 86400,
             },
@@ -256,6 +263,17 @@ LONGPOLL_MAX_WAIT_SECONDS = 60
 # How long a create's Idempotency-Key answers retries with the first result (apps.core.idempotency).
 IDEMPOTENCY_KEY_TTL_HOURS = envint("IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1)
 
+# --- Realtime (apps.core.realtime, apps.core.hub, apps.core.longpoll) --------
+# Concurrent WebSockets and waiting long-polls per user, across all processes (Redis):
+# beyond them a socket is closed 1013 and a long-poll answers 429.
+WEBSOCKET_MAX_PER_USER = envint("WEBSOCKET_MAX_PER_USER", 100, minimum=1)
+LONGPOLL_MAX_PER_USER = envint("LONGPOLL_MAX_PER_USER", 100, minimum=1)
+# Events a socket may fall behind before it is closed 1013 (it reconnects and refetches).
+WEBSOCKET_OUTBOX_SIZE = envint("WEBSOCKET_OUTBOX_SIZE", 1000, minimum=10)
+# Events a process may hold waiting to be sent; beyond it events are shed, counted, and
+# their sequence numbers skipped so clients see the gap.
+REALTIME_MAX_BACKLOG = envint("REALTIME_MAX_BACKLOG", 100000, minimum=100)
+
 # --- Profiling --------------------------------------------------------------
 SERVER_TIMING = envbool("SERVER_TIMING", DEBUG)
 SLOW_QUERY_MS = envint("SLOW_QUERY_MS", 200, minimum=0)
@@ -325,7 +343,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No API token reaches a log line (apps.core.logfilters); uvicorn's own loggers get the
+    # same filter from config/uvicorn_logging.json.
+    "filters": {"redact_tokens": {"()": "apps.core.logfilters.RedactTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -1,15 +1,23 @@
-"""Long-poll without holding a database connection or a thread while waiting.
+"""Long-poll as a view mixin: `Prefer: wait=N` without a database connection or a thread held while waiting.
 
-An async view subscribes to the object's group *first*, then checks the database
-in a short burst (`apps.core.db.db_burst`, which hands the connection back), and
-only then waits on the channel layer. Subscribing before the check means an event
-sent between the check and the wait is not missed.
+A view declares what to wait on and when the state counts as changed or settled:
 
-    async with subscription(f"jobs.task.{pk}") as events:
-        task = await db_burst(load_task, pk)
-        if not changed(task):
-            await events.wait(timeout)
-            task = await db_burst(load_task, pk)
+    class TaskDetailView(LongPoll, APIView):
+        def get(self, request, pk): ...                 # an ordinary DRF GET
+        def longpoll_group(self, request, pk): return task_group(pk)
+        def longpoll_state(self, data): return data["status"]
+        def longpoll_settled(self, data): return data["status"] in TERMINAL
+
+`as_view()` returns an async view. Every method but a waiting GET runs the DRF view as
+Django would run a sync view. A GET with `Prefer: wait=N` runs the same DRF view (its
+authentication, permissions, throttles, exception handler and schema) in short bursts
+(`apps.core.db.db_burst`, which hands the connection back), and between them waits on
+the object's channel group through the process hub (`apps.core.hub`: one layer
+subscription per group per process). It subscribes before the second look, so a
+change between the looks and the wait is not missed. While it waits it holds no
+database connection and no thread: the request's idle sync thread is let go and a
+new one is made for the next burst. Each user holds at most `LONGPOLL_MAX_PER_USER`
+waiting polls across all processes (429 beyond).
 """
 
 from __future__ import annotations
@@ -19,59 +27,29 @@ import logging
 import re
 from typing import Any
 
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
+from django.utils.cache import patch_vary_headers
+from rest_framework import status
 
+from apps.core import concurrency
+from apps.core.db import db_burst
 from apps.core.exceptions import ApplicationError
+from apps.core.hub import listen
 
 logger = logging.getLogger("brisk.longpoll")
 
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*([^,;\s]*)", re.IGNORECASE)
 
 
-class Subscription:
-    def __init__(self, group: str):
-        self.group = group
-        self.layer = get_channel_layer()
-        self.channel: str | None = None
-
-    async def __aenter__(self) -> Subscription:
-        if self.layer is not None:
-            self.channel = await self.layer.new_channel("longpoll.")
-            await self.layer.group_add(self.group, self.channel)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        if self.layer is not None and self.channel is not None:
-            try:
-                await self.layer.group_discard(self.group, self.channel)
-            except Exception as error:  # the group entry expires anyway
-                logger.warning("longpoll group_discard failed: %s", error.__class__.__name__)
-
-    async def wait(self, timeout: float) -> dict[str, Any] | None:
-        """The next event sent to the group, or None after `timeout` seconds."""
-        if self.layer is None or self.channel is None:
-            await asyncio.sleep(timeout)
-            return None
-        try:
-            message = await asyncio.wait_for(self.layer.receive(self.channel), timeout)
-        except TimeoutError:
-            return None
-        return message.get("event", message)
-
-
-def subscription(group: str) -> Subscription:
-    return Subscription(group)
-
-
-async def wait_for_event(group: str, timeout: float) -> dict[str, Any] | None:
-    """Wait for one event on `group` (subscribe-then-check callers should use `subscription`)."""
-    async with subscription(group) as events:
-        return await events.wait(timeout)
-
-
 class BadPreferWait(ApplicationError):
     code = "invalid_prefer_wait"
+
+
+class TooManyLongPolls(ApplicationError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "too_many_long_polls"
+    default_message = "Too many waiting requests for this user; wait for one to finish."
 
 
 def parse_prefer_wait(header: str | None) -> tuple[int | None, bool]:
@@ -95,34 +73,116 @@ def parse_prefer_wait(header: str | None) -> tuple[int | None, bool]:
     return value, False
 
 
-def authenticate_sync(request):
-    """The caller by DRF token or session, as DRF views see them; None when anonymous."""
-    from rest_framework.authentication import SessionAuthentication
-    from rest_framework.exceptions import AuthenticationFailed
-    from rest_framework.request import Request
+def release_request_thread() -> None:
+    """Let the request's idle sync thread go while the request waits.
 
-    from apps.accounts.authentication import TokenAuthentication
+    Under ASGI Django gives each request one sync thread (asgiref's thread-sensitive
+    context), made on first use and kept until the request ends: a thousand waiting
+    long-polls would keep a thousand idle threads. The executor is dropped here exactly
+    as asgiref drops it when the request ends; the next sync call of the request makes
+    a new one. Call it only between bursts (no sync call of this request in flight).
+    """
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    if context is None or getattr(context, "_executor", None) is not None:
+        return  # no request context, or one whose executor its creator owns
+    executor = SyncToAsync.context_to_thread_executor.pop(context, None)
+    if executor is not None:
+        executor.shutdown(wait=False)
 
-    drf_request = Request(request)
-    for authenticator in (TokenAuthentication(), SessionAuthentication()):
+
+class LongPoll:
+    """Mix into a DRF view (before the view class) to make its GET a long-poll; see the module docstring."""
+
+    def longpoll_group(self, request, **kwargs) -> str:
+        """The channel group whose events mean "look again"."""
+        raise NotImplementedError
+
+    def longpoll_state(self, data: Any) -> Any:
+        """What must differ from the first look for the wait to end (default: the whole body)."""
+        return data
+
+    def longpoll_settled(self, data: Any) -> bool:
+        """True when nothing will change any more: answer at once."""
+        return False
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method == "GET":
+            parse_prefer_wait(request.headers.get("Prefer"))  # a malformed wait is a 400 through DRF
+            if getattr(request._request, "_longpoll_refused", False):
+                raise TooManyLongPolls()
+
+    def check_throttles(self, request) -> None:
+        # A wait looks several times; the throttles count the request once.
+        if not getattr(request._request, "_longpoll_looked", False):
+            super().check_throttles(request)
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        drf_view = super().as_view(**initkwargs)
+
+        async def view(request, *args, **kwargs):
+            try:
+                wait, _clamped = parse_prefer_wait(request.headers.get("Prefer"))
+            except BadPreferWait:
+                wait = None  # the DRF view answers the 400
+            if request.method != "GET" or not wait:
+                return await sync_to_async(drf_view)(request, *args, **kwargs)
+            return await cls(**initkwargs).long_poll(drf_view, wait, request, *args, **kwargs)
+
+        view.cls = cls
+        view.initkwargs = initkwargs
+        view.csrf_exempt = True  # as DRF's views: SessionAuthentication enforces CSRF itself
+        view.__doc__ = cls.__doc__
+        return view
+
+    async def long_poll(self, drf_view, wait: int, request, *args, **kwargs):
+        async def look():
+            response = await db_burst(drf_view, request, *args, **kwargs)
+            request._longpoll_looked = True
+            return response
+
+        def answer(response, applied: bool = True):
+            if applied:
+                response["Preference-Applied"] = f"wait={wait}"
+            patch_vary_headers(response, ("Prefer",))
+            return response
+
+        response = await look()
+        if response.status_code != 200 or self.longpoll_settled(response.data):
+            return answer(response)
+        first = self.longpoll_state(response.data)
+        lease = await concurrency.acquire(
+            "longpoll", request.user.pk, settings.LONGPOLL_MAX_PER_USER, seconds=wait + 30
+        )
+        if lease is None:
+            request._longpoll_refused = True
+            return answer(await look(), applied=False)
         try:
-            result = authenticator.authenticate(drf_request)
-        except AuthenticationFailed:
-            return None
-        if result is not None:
-            return result[0]
-    return None
+            events = listen(self.longpoll_group(request, **kwargs))
+            try:
+                await events.__aenter__()
+            except Exception as exc:  # the channel layer is down: answer at once rather than fail
+                logger.warning("long-poll cannot subscribe, answering without waiting: %s", exc.__class__.__name__)
+                return answer(response, applied=False)  # no Preference-Applied: the wait was not honoured
+            try:
+                return answer(await self._wait(look, first, wait, events))
+            finally:
+                await events.__aexit__(None, None, None)
+        finally:
+            await lease.release()
 
-
-async def authenticate(request):
-    """Authenticate an async view's request in one short database burst."""
-    from apps.core.db import db_burst
-
-    return await db_burst(authenticate_sync, request)
-
-
-def error_response(status: int, detail: str, code: str, **extra: Any):
-    """The same body shape the DRF exception handler produces, for plain async views."""
-    from django.http import JsonResponse
-
-    return JsonResponse({"detail": detail, "code": code, **extra}, status=status)
+    async def _wait(self, look, first, wait: int, events):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        # Subscribed now: a second look catches a change made since the first.
+        response = await look()
+        while response.status_code == 200 and self.longpoll_state(response.data) == first:
+            if self.longpoll_settled(response.data):
+                break
+            release_request_thread()
+            remaining = deadline - loop.time()
+            if remaining <= 0 or await events.wait(remaining) is None:
+                break
+            response = await look()  # any event means "look again"; only a changed state ends the wait
+        return response

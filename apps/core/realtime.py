@@ -1,22 +1,30 @@
-"""Realtime: broadcasts scheduled on commit, and the base WebSocket consumer.
+"""Realtime: broadcasts sent after commit in batches, and the WebSocket side (auth, origin, consumers).
 
-`broadcast(group, type, data)` never blocks or fails the request that calls it:
-the event is handed to the server's event loop after commit (fire and forget),
-and a channel-layer failure is logged. Group names are `<app>.<kind>.<id>`;
-clients receive `{"type": ..., "data": ...}`.
+`broadcast(group, type, data)` never blocks or fails the request that calls it: the
+event is handed to the server's event loop after commit, and the loop's sender sends
+what has piled up in batches: one channel-layer message per group per batch (every
+process following the group has subscribed once, through `apps.core.hub`). Each
+event carries a per-group sequence number (`seq`, increasing by one per event), so a
+client that sees a gap knows it missed something and refetches. Nothing is dropped
+silently: a send that fails, or an event shed because the backlog is full, is counted
+in `realtime_metrics()` and still consumes its sequence number.
+
+Group names are `<app>.<kind>.<id>`; clients receive `{"type", "data", "seq"}`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.db import database_sync_to_async
@@ -26,29 +34,93 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.http.request import split_domain_port, validate_host
+
+from apps.accounts.tokens import user_for_token
+from apps.core import concurrency
+from apps.core.hub import BATCH, REVOKE, hub
 
 logger = logging.getLogger("brisk.realtime")
 
-SEND_TIMEOUT_SECONDS = 2.0
+SEND_TIMEOUT_SECONDS = 5.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_LARGE = 1009
+CLOSE_TRY_AGAIN_LATER = 1013  # too many sockets for this user, or a socket too slow to keep up
+# Events one channel-layer message carries at most (a burst is split into several messages).
+BATCH_MAX_EVENTS = 200
+# Groups one sender sends to at once (each is a few Redis round trips).
+SEND_CONCURRENCY = 16
+
+_metrics_lock = threading.Lock()
+_metrics: collections.Counter[str] = collections.Counter()
 
 
-def event_message(type: str, data: Any) -> dict[str, Any]:
-    """The channel-layer message for an event; consumers forward `event` as it is."""
+def _count(name: str, n: int = 1) -> None:
+    with _metrics_lock:
+        _metrics[name] += n
+
+
+def realtime_metrics() -> dict[str, int]:
+    """This process's counters: `events_sent`, `messages_sent`, `events_dropped` (shed or failed)."""
+    with _metrics_lock:
+        return {"events_sent": 0, "messages_sent": 0, "events_dropped": 0, **_metrics}
+
+
+def envelope(type: str, data: Any) -> dict[str, Any]:
+    """The event as clients receive it (without its `seq`, given when it is sent)."""
     # Round-trip through Django's encoder so dates, UUIDs and Decimals survive msgpack.
-    import json
-
-    payload = json.loads(json.dumps({"type": type, "data": data}, cls=DjangoJSONEncoder))
-    return {"type": "broadcast.event", "event": payload}
+    return json.loads(json.dumps({"type": type, "data": data}, cls=DjangoJSONEncoder))
 
 
-async def group_send(group: str, message: dict[str, Any]) -> None:
+# --- sequence numbers -----------------------------------------------------------
+
+_local_seqs: collections.Counter[str] = collections.Counter()
+
+
+async def _reserve_seqs(layer, group: str, n: int) -> int:
+    """Reserve `n` sequence numbers of `group`; returns the last one."""
+    connection = getattr(layer, "connection", None)
+    if connection is None:  # the in-memory layer: one process, one counter
+        _local_seqs[group] += n
+        return _local_seqs[group]
+    client = connection(layer.consistent_hash(group))
+    key = f"{layer.prefix}:seq:{group}"
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.incrby(key, n)
+        pipe.expire(key, layer.group_expiry)
+        last, _ = await pipe.execute()
+    return int(last)
+
+
+async def send_batch(group: str, items: list[dict[str, Any]], *, skipped: int = 0) -> None:
+    """Send `items` (event envelopes and hub control items) to `group`, numbering the events.
+
+    `skipped` events that were shed before this batch take the numbers before it, so the
+    gap shows. Raises when the layer fails; the caller counts the loss.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
-    await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
+    events = sum(1 for item in items if item.get("type") != REVOKE)
+    if events or skipped:
+        seq = await asyncio.wait_for(_reserve_seqs(layer, group, events + skipped), SEND_TIMEOUT_SECONDS)
+        seq -= events - 1
+        numbered = []
+        for item in items:
+            if item.get("type") != REVOKE:
+                item = {**item, "seq": seq}
+                seq += 1
+            numbered.append(item)
+        items = numbered
+    for start in range(0, len(items), BATCH_MAX_EVENTS):
+        chunk = items[start : start + BATCH_MAX_EVENTS]
+        await asyncio.wait_for(
+            layer.group_send(group, {"type": BATCH, "group": group, "items": chunk}), SEND_TIMEOUT_SECONDS
+        )
+        _count("messages_sent")
+    _count("events_sent", events)
 
 
 def _server_loop() -> asyncio.AbstractEventLoop | None:
@@ -61,24 +133,32 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
     return None
 
 
-class _OrderedSender:
-    """One per event loop: sends that loop's events one after another, in the order they
-    were handed over, so a group's events arrive in commit order. It lives on the loop
-    and never blocks a request; a full backlog drops the event with a warning."""
+class _Sender:
+    """One per event loop: sends what piled up since the last send, one message per group.
 
-    MAX_BACKLOG = 10_000
+    Batches go one after another, so a group's events arrive in commit order (within
+    this process); the groups of one batch go out concurrently. A full backlog sheds
+    the event, counted, and its number is skipped, so clients see the gap.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
-        self.backlog: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()
+        self.backlog: list[tuple[str, dict[str, Any]]] = []
+        self.skipped: collections.Counter[str] = collections.Counter()
         self.draining = False
+        self.last_warning = 0.0
 
-    def submit(self, group: str, message: dict[str, Any]) -> None:
+    def submit(self, group: str, item: dict[str, Any]) -> None:
         """Runs on the loop's thread."""
-        if len(self.backlog) >= self.MAX_BACKLOG:
-            logger.warning("broadcast dropped: %s events waiting to be sent", len(self.backlog))
+        if len(self.backlog) >= settings.REALTIME_MAX_BACKLOG and item.get("type") != REVOKE:
+            self.skipped[group] += 1
+            _count("events_dropped")
+            now = time.monotonic()
+            if now - self.last_warning > 1:
+                self.last_warning = now
+                logger.warning("realtime backlog full (%s events): shedding events, counted", len(self.backlog))
             return
-        self.backlog.append((group, message))
+        self.backlog.append((group, item))
         if not self.draining:
             self.draining = True
             self.loop.create_task(self._drain())
@@ -86,98 +166,254 @@ class _OrderedSender:
     async def _drain(self) -> None:
         # Stops when the backlog is empty (no await between the check and the flag), so an
         # idle loop holds no pending task; the next submit starts a new drain.
-        while self.backlog:
-            group, message = self.backlog.popleft()
-            try:
-                await group_send(group, message)
-            except Exception as exc:
-                logger.warning("broadcast failed: %s: %s", exc.__class__.__name__, exc)
+        limit = asyncio.Semaphore(SEND_CONCURRENCY)
+        while self.backlog or self.skipped:
+            batch, self.backlog = self.backlog, []
+            by_group: dict[str, list[dict[str, Any]]] = {}
+            for group, item in batch:
+                by_group.setdefault(group, []).append(item)
+            for group in self.skipped:
+                by_group.setdefault(group, [])
+            skipped, self.skipped = self.skipped, collections.Counter()
+
+            async def send(group: str, items: list[dict[str, Any]], skipped: int) -> None:
+                async with limit:
+                    try:
+                        await send_batch(group, items, skipped=skipped)
+                    except Exception as exc:
+                        lost = sum(1 for item in items if item.get("type") != REVOKE)
+                        _count("events_dropped", lost)
+                        logger.warning("broadcast failed (%s events lost): %s: %s", lost, exc.__class__.__name__, exc)
+
+            await asyncio.gather(*(send(group, items, skipped[group]) for group, items in by_group.items()))
         self.draining = False
 
 
-_senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _OrderedSender] = weakref.WeakKeyDictionary()
+_senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sender] = weakref.WeakKeyDictionary()
 _senders_lock = threading.Lock()
 
 
-def _sender_for(loop: asyncio.AbstractEventLoop) -> _OrderedSender:
+def _sender_for(loop: asyncio.AbstractEventLoop) -> _Sender:
     with _senders_lock:
         sender = _senders.get(loop)
         if sender is None:
-            sender = _senders[loop] = _OrderedSender(loop)
+            sender = _senders[loop] = _Sender(loop)
         return sender
 
 
-def send_now(group: str, type: str, data: Any) -> None:
-    """Send an event now, without waiting for delivery where an event loop is running."""
-    message = event_message(type, data)
+def send_now(group: str, item: dict[str, Any]) -> None:
+    """Send an item now, without waiting for delivery where an event loop is running."""
     try:
         running = asyncio.get_running_loop()
     except RuntimeError:
         running = None
     if running is not None:
-        _sender_for(running).submit(group, message)
+        _sender_for(running).submit(group, item)
         return
     loop = _server_loop()
     if loop is not None:
-        loop.call_soon_threadsafe(_sender_for(loop).submit, group, message)
+        loop.call_soon_threadsafe(_sender_for(loop).submit, group, item)
         return
     # No server loop (management command, Celery worker, sync test): send inline.
     try:
-        async_to_sync(group_send)(group, message)
+        async_to_sync(send_batch)(group, [item])
     except Exception as exc:
+        _count("events_dropped")
         logger.warning("broadcast failed: %s: %s", exc.__class__.__name__, exc)
 
 
 def broadcast(group: str, type: str, data: Any, *, using: str | None = None) -> None:
     """Send `{"type": type, "data": data}` to `group` after the transaction commits; never on rollback."""
-    transaction.on_commit(lambda: send_now(group, type, data), using=using)
+    item = envelope(type, data)
+    transaction.on_commit(lambda: send_now(group, item), using=using)
 
 
-# --- WebSocket side ---------------------------------------------------------
+def revoke(group: str, user_id: int, *, using: str | None = None) -> None:
+    """After commit, close `user_id`'s sockets on `group` (4403) once the events before it are sent."""
+    item = {"type": REVOKE, "user_id": user_id}
+    transaction.on_commit(lambda: send_now(group, item), using=using)
+
+
+# --- WebSocket side: token, origin, routing ----------------------------------------
+
+# A client offers the subprotocols ["brisk.token", "<key>"]; the server answers "brisk.token".
+TOKEN_SUBPROTOCOL = "brisk.token"  # noqa: S105 - a protocol name, not a secret
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def token_from_scope(scope) -> str | None:
+    """The key a socket presents: subprotocols `["brisk.token", key]`, else `?token=key`."""
+    subprotocols = list(scope.get("subprotocols") or ())
+    if TOKEN_SUBPROTOCOL in subprotocols:
+        index = subprotocols.index(TOKEN_SUBPROTOCOL)
+        if index + 1 < len(subprotocols):
+            return subprotocols[index + 1]
+    keys = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return keys[0] if keys else None
 
 
 @database_sync_to_async
 def _user_for_token(key: str):
-    from apps.accounts.tokens import user_for_token
-
-    return user_for_token(key) or AnonymousUser()
+    return user_for_token(key[:64]) or AnonymousUser()
 
 
 class TokenAuthMiddleware:
-    """`?token=<key>` authenticates a socket; otherwise the session user stays."""
+    """A presented token authenticates the socket (`scope["auth"] = "token"`); otherwise the session user stays.
+
+    A presented but unknown token leaves the socket anonymous (closed 4401), never
+    falling back to the session.
+    """
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
-            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-            keys = query.get("token")
-            if keys:
-                scope = dict(scope, user=await _user_for_token(keys[0][:64]))
+            key = token_from_scope(scope)
+            if key is not None:
+                scope = dict(scope, user=await _user_for_token(key), auth="token")
+            else:
+                scope = dict(scope, auth="session")
         return await self.app(scope, receive, send)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_tuple(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme]
+
+
+def socket_origin(scope) -> tuple[str, str, int] | None:
+    """The socket's own origin: the scheme it arrived on and its `Host` header (port included)."""
+    host = _header(scope, b"host")
+    if not host:
+        return None
+    domain, _port = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+    return _origin_tuple(f"{scheme}://{host}")
+
+
+def origin_allowed(scope) -> bool:
+    """Token sockets may omit `Origin`; a present one, and any cookie socket's, must be ours.
+
+    "Ours" is the socket's own scheme, host and port, or an entry of CSRF_TRUSTED_ORIGINS
+    (exact scheme, host and port). A token carries no ambient credential, so a script
+    client without `Origin` is not a cross-site risk; a session cookie is.
+    """
+    origin = _header(scope, b"origin")
+    if origin is None:
+        return scope.get("auth") == "token"
+    presented = _origin_tuple(origin)
+    if presented is None:
+        return False
+    trusted = {_origin_tuple(url) for url in settings.CSRF_TRUSTED_ORIGINS}
+    return presented == socket_origin(scope) or presented in trusted
+
+
+async def _deny(receive, send) -> None:
+    """Refuse at the handshake (the client sees HTTP 403)."""
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.close"})
+
+
+class OriginValidator:
+    """Refuses sockets whose `Origin` is not ours (see `origin_allowed`); sits inside TokenAuthMiddleware."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and not origin_allowed(scope):
+            return await _deny(receive, send)
+        return await self.app(scope, receive, send)
+
+
+class CloseUnrouted:
+    """A path no route matches (or with a malformed id) is accepted and closed 4404, never a 500."""
+
+    def __init__(self, router, patterns):
+        self.router = router
+        self.patterns = patterns
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path_remaining", scope.get("path", "")).lstrip("/")
+        if not any(pattern.pattern.match(path) for pattern in self.patterns):
+            message = await receive()
+            if message["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": CLOSE_NOT_FOUND})
+            return None
+        return await self.router(scope, receive, send)
+
+
+def websocket_application(patterns):
+    """The WebSocket stack every app's routes sit behind: session, token, origin, routing."""
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import URLRouter
+
+    return AuthMiddlewareStack(TokenAuthMiddleware(OriginValidator(CloseUnrouted(URLRouter(patterns), patterns))))
+
+
+# --- the base consumer ---------------------------------------------------------------
+
+_REVOKED = object()  # outbox marker: close 4403 once what is queued before it has been sent
+
+
 class BriskConsumer(AsyncJsonWebsocketConsumer):
-    """Authenticates, checks access, joins groups and forwards events; nothing else.
+    """Authenticates, checks access, follows groups through the process hub, forwards events.
 
     Subclasses implement `groups_for(user)`: the groups the user may follow on this
     socket, or None when the user may not (closes 4403). It should use the same
-    selector as the REST API.
+    selector as the REST API. Events reach the socket through its process's hub and
+    its own outbox (no channel-layer channel per socket); a socket that falls
+    `WEBSOCKET_OUTBOX_SIZE` events behind is closed 1013 and reconnects.
     """
+
+    # No channel of its own: an alias that names no layer gives the consumer none.
+    channel_layer_alias = "brisk.hub-only"
 
     joined: list[str]
 
     async def groups_for(self, user) -> Iterable[str] | None:
         raise NotImplementedError
 
+    @property
+    def user_id(self) -> int | None:
+        return getattr(self.scope.get("user"), "pk", None)
+
     async def connect(self) -> None:
         self.joined = []
+        self.outbox: asyncio.Queue[Any] = asyncio.Queue(maxsize=settings.WEBSOCKET_OUTBOX_SIZE)
+        self.sender: asyncio.Task | None = None
+        self.lease: concurrency.Lease | None = None
+        self.too_slow = False
         user = self.scope.get("user")
+        subprotocol = TOKEN_SUBPROTOCOL if TOKEN_SUBPROTOCOL in (self.scope.get("subprotocols") or ()) else None
         # Accept first so the client sees the close code (a close before accept is a bare 403).
-        await self.accept()
+        await self.accept(subprotocol)
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.lease = await concurrency.acquire("ws", user.pk, settings.WEBSOCKET_MAX_PER_USER, refresh=True)
+        if self.lease is None:
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
         groups = await self.groups_for(user)
         if groups is None:
@@ -186,18 +422,61 @@ class BriskConsumer(AsyncJsonWebsocketConsumer):
         await self.join(list(groups))
 
     async def join(self, groups: list[str]) -> None:
-        """Follow `groups` and tell the client; a subclass may route events another way."""
+        # "subscribed" goes first into the outbox, and the outbox is sent only once the
+        # socket follows every group: a client that read "subscribed" misses no later event.
+        self.enqueue(json.dumps({"type": "subscribed", "data": {"groups": groups}}))
         for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await hub().subscribe(group, self)
             self.joined.append(group)
-        await self.send_json({"type": "subscribed", "data": {"groups": self.joined}})
+        self.sender = asyncio.create_task(self._send_outbox())
+
+    # Listener side (called by the hub, on the loop, never blocking)
+
+    def deliver(self, event: dict[str, Any], text: str) -> None:
+        self.enqueue(text)
+
+    def revoke(self) -> None:
+        self.enqueue(_REVOKED)
+
+    def enqueue(self, item: Any) -> None:
+        if self.too_slow:
+            return
+        try:
+            self.outbox.put_nowait(item)
+        except asyncio.QueueFull:
+            logger.warning("closing a socket that fell %s events behind", settings.WEBSOCKET_OUTBOX_SIZE)
+            self.too_slow = True
+            asyncio.get_running_loop().create_task(self._close_too_slow())
+
+    async def _close_too_slow(self) -> None:
+        await self.leave()
+        await self.close(code=CLOSE_TRY_AGAIN_LATER)
+
+    async def _send_outbox(self) -> None:
+        while True:
+            item = await self.outbox.get()
+            if item is _REVOKED:
+                self.sender = None  # this task: leave() must not cancel it before the close
+                await self.leave()
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            await self.send(text_data=item)
 
     async def leave(self) -> None:
-        for group in getattr(self, "joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in getattr(self, "joined", ()):
+            hub().unsubscribe(group, self)
+        self.joined = []
+        sender = getattr(self, "sender", None)
+        if sender is not None:
+            self.sender = None
+            sender.cancel()
 
     async def disconnect(self, code) -> None:
         await self.leave()
+        lease = getattr(self, "lease", None)
+        if lease is not None:
+            self.lease = None
+            await lease.release()
 
     async def websocket_receive(self, message) -> None:
         text = message.get("text") or ""
@@ -219,6 +498,3 @@ class BriskConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong", "data": {}})
         else:
             await self.send_json({"type": "error", "data": {"detail": 'Only {"type": "ping"} is accepted.'}})
-
-    async def broadcast_event(self, message) -> None:
-        await self.send_json(message["event"])

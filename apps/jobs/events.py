@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apps.core.realtime import broadcast
 from apps.jobs.models import SHARED_ROOMS, Job, Task
+from apps.jobs.serializers import JobTaskEventSerializer
 
 SHARED_JOBS_GROUP = "jobs.shared"
 
@@ -23,8 +24,6 @@ def user_group(user_id: int) -> str:
 
 def task_event_data(task: Task) -> dict:
     """The task as the API shows it, without its payload (events stay small; GET the task for it)."""
-    from apps.jobs.serializers import JobTaskEventSerializer
-
     return dict(JobTaskEventSerializer(task).data)
 
 

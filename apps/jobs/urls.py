@@ -1,7 +1,7 @@
 from django.urls import path
 
 import apps.core.converters  # noqa: F401 - registers <id:...>, the one id converter
-from apps.jobs import longpoll, views
+from apps.jobs import views
 
 app_name = "jobs"
 
@@ -16,5 +16,5 @@ urlpatterns = [
     path("workers/", views.WorkerListCreateView.as_view(), name="workers"),
     path("workers/<id:pk>/", views.WorkerDetailView.as_view(), name="worker"),
     path("tasks/claim/", views.TaskClaimView.as_view(), name="task-claim"),
-    path("tasks/<id:pk>/", longpoll.task_detail, name="task"),
+    path("tasks/<id:pk>/", views.TaskDetailView.as_view(), name="task"),
 ]

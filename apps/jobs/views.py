@@ -13,8 +13,10 @@ from rest_framework.views import APIView
 from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
 from apps.core.converters import MAX_ID
 from apps.core.idempotency import idempotent
+from apps.core.longpoll import LongPoll
 from apps.jobs import builders, selectors, services
-from apps.jobs.models import TRANSITIONS_TEXT, TaskStatus
+from apps.jobs.events import task_group
+from apps.jobs.models import TERMINAL_STATUSES, TRANSITIONS_TEXT, TaskStatus
 from apps.jobs.serializers import (
     JobClaimResultSerializer,
     JobDetailSerializer,
@@ -332,9 +334,18 @@ class TaskClaimView(BriskView):
         return Response({"task": JobTaskSerializer(task).data if task is not None else None})
 
 
-class TaskDetailView(APIView):
-    """One task. GET is served by the async `apps.jobs.longpoll.task_detail` (long-poll); this class
-    documents it and handles PATCH through DRF's authentication, permissions and serializers."""
+class TaskDetailView(LongPoll, APIView):
+    """One task. With `Prefer: wait=N` the GET is a long-poll (apps.core.longpoll) woken by the task's
+    events: it answers once the status changed, at once for a finished task, else after N seconds."""
+
+    def longpoll_group(self, request, **kwargs) -> str:
+        return task_group(kwargs["pk"])
+
+    def longpoll_state(self, data) -> str:
+        return data["status"]
+
+    def longpoll_settled(self, data) -> bool:
+        return data["status"] in TERMINAL_STATUSES
 
     query_budget = {"GET": 2, "PATCH": 3}  # see the comments on each handler
 

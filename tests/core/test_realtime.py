@@ -1,19 +1,22 @@
 import logging
 
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
-from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.urls import path
 
 from apps.accounts.services import token_for_user
-from apps.core.realtime import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, BriskConsumer, TokenAuthMiddleware, broadcast
+from apps.core.realtime import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHENTICATED,
+    BriskConsumer,
+    broadcast,
+    websocket_application,
+)
 from tests.accounts.factories import UserFactory
 
-ORIGIN = [(b"origin", b"http://testserver")]
+ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
 
 
 class OwnGroupConsumer(BriskConsumer):
@@ -25,9 +28,7 @@ class OwnGroupConsumer(BriskConsumer):
         return [f"test.user.{user.pk}"]
 
 
-application = AllowedHostsOriginValidator(
-    AuthMiddlewareStack(TokenAuthMiddleware(URLRouter([path("ws/test/", OwnGroupConsumer.as_asgi())])))
-)
+application = websocket_application([path("ws/test/", OwnGroupConsumer.as_asgi())])
 
 
 @database_sync_to_async
@@ -62,7 +63,9 @@ async def test_broadcast_reaches_the_socket_after_commit():
         "data": {"groups": [f"test.user.{user.pk}"]},
     }
     await write_and_broadcast(user.pk)
-    assert await communicator.receive_json_from(timeout=3) == {"type": "user.renamed", "data": {"id": user.pk}}
+    event = await communicator.receive_json_from(timeout=3)
+    assert {"type": event["type"], "data": event["data"]} == {"type": "user.renamed", "data": {"id": user.pk}}
+    assert isinstance(event["seq"], int)
     await communicator.disconnect()
 
 
@@ -160,6 +163,9 @@ async def test_a_groups_events_arrive_in_commit_order():
     await communicator.receive_json_from()
     for seq in range(30):
         await broadcast_in_own_transaction(user.pk, seq)
-    received = [(await communicator.receive_json_from(timeout=3))["data"]["seq"] for _ in range(30)]
-    assert received == list(range(30))
+    events = [await communicator.receive_json_from(timeout=3) for _ in range(30)]
+    assert [event["data"]["seq"] for event in events] == list(range(30))
+    # the group's sequence numbers: one more per event, no gap
+    numbers = [event["seq"] for event in events]
+    assert numbers == list(range(numbers[0], numbers[0] + 30))
     await communicator.disconnect()

@@ -2,10 +2,11 @@
 
 from django.urls import include, path
 from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.accounts.models import User
-from apps.core.db import db_burst
-from apps.core.longpoll import authenticate, error_response, parse_prefer_wait, subscription
+from apps.core.longpoll import LongPoll
 from apps.core.pagination import BeforeIdCursorPagination
 from apps.core.realtime import broadcast
 
@@ -56,23 +57,17 @@ class RenameAndBroadcast(generics.GenericAPIView):
         return Response({"ok": True})
 
 
-def _first_name(pk: int) -> str:
-    return User.objects.only("first_name").get(pk=pk).first_name
+class WaitForRename(LongPoll, APIView):
+    """A minimal long-poll: the caller's first_name, once it changes (or the wait ends)."""
 
+    def get(self, request):
+        return Response({"first_name": User.objects.only("first_name").get(pk=request.user.pk).first_name})
 
-async def wait_for_rename(request):
-    """A minimal long-poll: returns when the caller's first_name changes or the wait ends."""
-    user = await authenticate(request)
-    if user is None:
-        return error_response(401, "Authentication credentials were not provided.", "not_authenticated")
-    wait, _ = parse_prefer_wait(request.headers.get("Prefer"))
-    async with subscription(f"test.user.{user.pk}") as events:
-        before = await db_burst(_first_name, user.pk)
-        event = await events.wait(wait or 0)
-        after = await db_burst(_first_name, user.pk)
-    from django.http import JsonResponse
+    def longpoll_group(self, request) -> str:
+        return f"test.user.{request.user.pk}"
 
-    return JsonResponse({"before": before, "after": after, "event": event})
+    def longpoll_state(self, data) -> str:
+        return data["first_name"]
 
 
 def no_store(request):
@@ -90,6 +85,6 @@ urlpatterns = [
     path("t/users-known-total/", UserListWithKnownTotal.as_view()),
     path("t/stream/", UserStream.as_view()),
     path("t/rename/", RenameAndBroadcast.as_view()),
-    path("t/wait/", wait_for_rename),
+    path("t/wait/", WaitForRename.as_view()),
     path("", include("config.urls")),
 ]

@@ -10,13 +10,14 @@ from django.db import transaction
 
 from apps.accounts.services import token_for_user
 from apps.projects import services
+from apps.projects.consumers import ProjectConsumer
 from apps.projects.models import TaskStatus
 from config.asgi import application
 from tests.projects.factories import make_team
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-ORIGIN = [(b"origin", b"http://testserver")]
+ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
 
 
 async def connect(project_id: int, user) -> WebsocketCommunicator:
@@ -131,15 +132,22 @@ async def test_anonymous_is_refused():
     assert (await communicator.receive_output(timeout=5))["code"] == 4401
 
 
+def _group_members(group: str) -> int:
+    import redis
+    from django.conf import settings
+
+    return redis.Redis.from_url(settings.REDIS_URL).zcard(f"{settings.CHANNEL_LAYER_PREFIX}:group:{group}")
+
+
 async def test_sockets_of_one_board_share_one_subscription_and_survive_each_other():
-    from apps.projects.consumers import board_hub
+    from apps.core.hub import hub
 
     team = await database_sync_to_async(make_team)()
     first = await subscribed(team.project.pk, team.viewer)
     second = await subscribed(team.project.pk, team.editor)
-    hub = board_hub()
     group = f"projects.project.{team.project.pk}"
-    assert len(hub.boards[group].sockets) == 2  # one channel-layer member for both sockets
+    assert len(hub().listeners[group]) == 2
+    assert await database_sync_to_async(_group_members)(group) == 1  # one channel-layer member for both sockets
 
     def create(title):
         services.task_create(project=team.project, reporter=team.editor, title=title)
@@ -151,19 +159,27 @@ async def test_sockets_of_one_board_share_one_subscription_and_survive_each_othe
     await database_sync_to_async(create)("second only")
     assert (await second.receive_json_from(timeout=5))["data"]["task"]["title"] == "second only"
     await second.disconnect()
-    assert group not in hub.boards  # the last socket out leaves the group
+    assert group not in hub().listeners  # the last socket out leaves the group
+    await asyncio.sleep(0.2)
+    assert await database_sync_to_async(_group_members)(group) == 0
 
 
-async def test_a_socket_that_falls_behind_is_closed(monkeypatch):
-    from apps.projects import consumers
+async def test_a_socket_that_falls_behind_is_closed(monkeypatch, settings):
+    from apps.core import realtime
+    from apps.core.hub import hub
 
     async def stuck_send(self, text_data=None, bytes_data=None, close=False):
         await asyncio.Event().wait()  # a client that stopped reading: the socket's send never completes
 
-    monkeypatch.setattr(consumers, "OUTBOX_SIZE", 2)
-    monkeypatch.setattr(consumers.ProjectConsumer, "send", stuck_send)
+    settings.WEBSOCKET_OUTBOX_SIZE = 2
+    monkeypatch.setattr(ProjectConsumer, "send", stuck_send)
     team = await database_sync_to_async(make_team)()
     board = await connect(team.project.pk, team.viewer)
+    group = f"projects.project.{team.project.pk}"
+    for _ in range(100):  # on the board (its "subscribed" is stuck in the outbox like the rest)
+        if group in hub().listeners:
+            break
+        await asyncio.sleep(0.05)
 
     def create_many():
         for i in range(6):
@@ -178,8 +194,8 @@ async def test_a_socket_that_falls_behind_is_closed(monkeypatch):
             break
         if outputs[-1]["type"] == "websocket.close":
             break
-    assert outputs[-1] == {"type": "websocket.close", "code": consumers.CLOSE_TOO_SLOW}
-    assert f"projects.project.{team.project.pk}" not in consumers.board_hub().boards  # off the board at once
+    assert outputs[-1] == {"type": "websocket.close", "code": realtime.CLOSE_TRY_AGAIN_LATER}
+    assert f"projects.project.{team.project.pk}" not in hub().listeners  # off the board at once
     await board.disconnect()
 
 

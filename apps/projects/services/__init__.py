@@ -1,6 +1,7 @@
 """Writes: one function per use case (see board.py for how they keep counts and boards right)."""
 
-from apps.projects.services.board import project_group, project_recount
+from apps.projects.events import project_group
+from apps.projects.services.board import project_recount
 from apps.projects.services.projects import (
     member_add,
     member_remove,

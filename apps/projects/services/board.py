@@ -16,38 +16,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 
-from apps.accounts.models import User
 from apps.core.realtime import broadcast
+from apps.projects.events import project_group, status_brief
 from apps.projects.exceptions import ProjectNotFound
 from apps.projects.models import Project, Task, TaskStatus
 from apps.projects.selectors import (
     derived_category,
     empty_counts,
 )
-from apps.projects.serializers import TaskDetailSerializer
-
-
-def project_group(project_id: int) -> str:
-    return f"projects.project.{project_id}"
-
-
-def user_brief(user: User | None) -> dict[str, Any] | None:
-    return None if user is None else {"id": user.pk, "username": user.username}
-
-
-def task_event_data(task: Task) -> dict[str, Any]:
-    """The task as the REST API shows it (events carry the same shape)."""
-    return dict(TaskDetailSerializer(task).data)
-
-
-def broadcast_task(event: str, task: Task, actor: User, **extra: Any) -> None:
-    data = {"task": task_event_data(task), "changed_by": user_brief(actor), **extra}
-    broadcast(project_group(task.project_id), event, data)
-
-
-def status_brief(status: TaskStatus) -> dict[str, Any]:
-    return {"id": status.pk, "name": status.name, "category": status.category}
-
 
 # --- counts and the derived status ------------------------------------------------------
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from apps.accounts.lookup import active_user_by_reference
 from apps.accounts.models import User
-from apps.core.realtime import broadcast
 from apps.core.services import model_update
+from apps.projects.events import member_event, member_removed
 from apps.projects.exceptions import (
     AdminRequired,
     LastAdmin,
@@ -23,11 +23,7 @@ from apps.projects.models import Project, ProjectMember, TaskStatus
 from apps.projects.selectors import (
     empty_counts,
 )
-from apps.projects.services.board import (
-    lock_project,
-    project_group,
-    user_brief,
-)
+from apps.projects.services.board import lock_project
 
 # --- projects ---------------------------------------------------------------------------
 
@@ -94,11 +90,7 @@ def member_add(*, project: Project, role: str, username: str | None = None, emai
             member = ProjectMember.objects.create(project=project, user=user, role=role)
     except IntegrityError:
         raise MemberExists() from None
-    broadcast(
-        project_group(project.pk),
-        "member.added",
-        {"user": user_brief(user), "role": role, "project_id": project.pk},
-    )
+    member_event("member.added", project_id=project.pk, user=user, role=role)
     return member
 
 
@@ -122,11 +114,7 @@ def member_update(*, project: Project, user_id: int, role: str) -> ProjectMember
     if member.role != role:
         member.role = role
         member.save(update_fields=["role"])
-        broadcast(
-            project_group(project.pk),
-            "member.updated",
-            {"user": user_brief(member.user), "role": role, "project_id": project.pk},
-        )
+        member_event("member.updated", project_id=project.pk, user=member.user, role=role)
     return member
 
 
@@ -139,8 +127,4 @@ def member_remove(*, project: Project, actor: User, user_id: int) -> None:
     if member.role == ProjectMember.Role.ADMIN and not _admins_left_without(project.pk, user_id):
         raise LastAdmin("The last admin cannot leave the project.")
     member.delete()
-    broadcast(
-        project_group(project.pk),
-        "member.removed",
-        {"user": user_brief(member.user), "project_id": project.pk},
-    )
+    member_removed(project_id=project.pk, user=member.user)

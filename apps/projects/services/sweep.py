@@ -10,11 +10,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.realtime import broadcast
+from apps.projects.events import project_group
 from apps.projects.models import Project, Task, TaskStatus
-from apps.projects.services.board import (
-    project_group,
-    recount,
-)
+from apps.projects.services.board import recount
 
 # --- the sweep --------------------------------------------------------------------------------
 

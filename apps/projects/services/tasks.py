@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.realtime import broadcast
 from apps.core.services import model_update
+from apps.projects.events import broadcast_task, project_group, status_brief, task_event_data, user_brief
 from apps.projects.exceptions import (
     AnchorNotInColumn,
     AnchorsOutOfOrder,
@@ -32,16 +33,11 @@ from apps.projects.exceptions import (
 from apps.projects.models import RANK_GAP, Project, ProjectMember, Task, TaskStatus
 from apps.projects.selectors import subtask_count
 from apps.projects.services.board import (
-    broadcast_task,
     live_in_column,
     lock_project,
     presence_by_category,
-    project_group,
     recount,
-    status_brief,
     store_derived_status,
-    task_event_data,
-    user_brief,
 )
 
 TASK_FIELDS_ON_DONE = {"status_id", "archived"}

@@ -1,0 +1,48 @@
+"""Channel-group names and event payloads of the project tracker (sent on commit via apps.core.realtime)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.accounts.models import User
+from apps.core.realtime import broadcast, revoke
+from apps.projects.models import Task, TaskStatus
+from apps.projects.serializers import TaskDetailSerializer
+
+
+def project_group(project_id: int) -> str:
+    return f"projects.project.{project_id}"
+
+
+def user_brief(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.pk, "username": user.username}
+
+
+def status_brief(status: TaskStatus) -> dict[str, Any]:
+    return {"id": status.pk, "name": status.name, "category": status.category}
+
+
+def task_event_data(task: Task) -> dict[str, Any]:
+    """The task as the REST API shows it (events carry the same shape)."""
+    return dict(TaskDetailSerializer(task).data)
+
+
+def broadcast_task(event: str, task: Task, actor: User, **extra: Any) -> None:
+    """`task.<event>` to the task's board, after commit."""
+    data = {"task": task_event_data(task), "changed_by": user_brief(actor), **extra}
+    broadcast(project_group(task.project_id), event, data)
+
+
+def member_event(event: str, *, project_id: int, user: User, role: str | None = None) -> None:
+    """`member.added/updated/removed` to the board, after commit."""
+    data: dict[str, Any] = {"user": user_brief(user)}
+    if role is not None:
+        data["role"] = role
+    data["project_id"] = project_id
+    broadcast(project_group(project_id), event, data)
+
+
+def member_removed(*, project_id: int, user: User) -> None:
+    """`member.removed` to the board, then the removed user's open sockets close 4403."""
+    member_event("member.removed", project_id=project_id, user=user)
+    revoke(project_group(project_id), user.pk)
