@@ -26,6 +26,7 @@ logger = logging.getLogger("brisk.concurrency")
 
 LEASE_SECONDS = 120  # a socket's lease; its process renews it every RENEW_SECONDS
 RENEW_SECONDS = 40
+POOL_SIZE = 16  # Redis connections per process for the leases
 
 _ACQUIRE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -40,8 +41,14 @@ class _Leases:
     """One per event loop: the Redis client and the socket leases it renews."""
 
     def __init__(self) -> None:
+        # A bounded pool whose callers wait for a free connection: a burst of a thousand polls
+        # must queue for Redis, not fail (redis-py's default pool raises past its size).
         self.client = (
-            aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+            aioredis.Redis(
+                connection_pool=aioredis.BlockingConnectionPool.from_url(
+                    settings.REDIS_URL, max_connections=POOL_SIZE, timeout=5, socket_timeout=2, socket_connect_timeout=2
+                )
+            )
             if settings.REDIS_URL
             else None
         )

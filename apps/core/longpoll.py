@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import weakref
 from typing import Any
 
 from asgiref.sync import SyncToAsync, sync_to_async
@@ -90,6 +91,18 @@ def release_request_thread() -> None:
         executor.shutdown(wait=False)
 
 
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _database_gate() -> asyncio.Semaphore:
+    """This event loop's bound on long-polls touching the database at once: the pool's size."""
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(max(1, settings.DB_POOL_MAX_SIZE - 1))
+    return gate
+
+
 class LongPoll:
     """Mix into a DRF view (before the view class) to make its GET a long-poll; see the module docstring."""
 
@@ -138,7 +151,10 @@ class LongPoll:
 
     async def long_poll(self, drf_view, wait: int, request, *args, **kwargs):
         async def look():
-            response = await db_burst(drf_view, request, *args, **kwargs)
+            # A thousand polls woken (or started) at once queue here, on the event loop,
+            # rather than on the connection pool (whose wait times out) with a thread each.
+            async with _database_gate():
+                response = await db_burst(drf_view, request, *args, **kwargs)
             request._longpoll_looked = True
             return response
 
