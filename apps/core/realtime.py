@@ -22,7 +22,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +31,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -41,6 +42,13 @@ from apps.core import concurrency
 from apps.core.hub import BATCH, REVOKE, hub
 
 logger = logging.getLogger("brisk.realtime")
+
+# ASGI, as the callables below see it
+Scope = Mapping[str, Any]
+Message = Mapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[Any]]
 
 SEND_TIMEOUT_SECONDS = 5.0
 CLOSE_UNAUTHENTICATED = 4401
@@ -71,7 +79,8 @@ def realtime_metrics() -> dict[str, int]:
 def envelope(type: str, data: Any) -> dict[str, Any]:
     """The event as clients receive it (without its `seq`, given when it is sent)."""
     # Round-trip through Django's encoder so dates, UUIDs and Decimals survive msgpack.
-    return json.loads(json.dumps({"type": type, "data": data}, cls=DjangoJSONEncoder))
+    encoded: dict[str, Any] = json.loads(json.dumps({"type": type, "data": data}, cls=DjangoJSONEncoder))
+    return encoded
 
 
 # --- sequence numbers -----------------------------------------------------------
@@ -79,7 +88,7 @@ def envelope(type: str, data: Any) -> dict[str, Any]:
 _local_seqs: collections.Counter[str] = collections.Counter()
 
 
-async def _reserve_seqs(layer, group: str, n: int) -> int:
+async def _reserve_seqs(layer: Any, group: str, n: int) -> int:
     """Reserve `n` sequence numbers of `group`; returns the last one."""
     connection = getattr(layer, "connection", None)
     if connection is None:  # the in-memory layer: one process, one counter
@@ -126,7 +135,7 @@ async def send_batch(group: str, items: list[dict[str, Any]], *, skipped: int = 
 def _server_loop() -> asyncio.AbstractEventLoop | None:
     # Sync code under ASGI runs in sync_to_async threads that remember the loop that
     # called them; handing the send to that loop keeps it off the request's thread.
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    loop: asyncio.AbstractEventLoop | None = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     pid = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None)
     if loop is not None and pid == os.getpid() and loop.is_running() and not loop.is_closed():
         return loop
@@ -240,26 +249,26 @@ def revoke(group: str, user_id: int, *, using: str | None = None) -> None:
 TOKEN_SUBPROTOCOL = "brisk.token"  # noqa: S105 - a protocol name, not a secret
 
 
-def _header(scope, name: bytes) -> str | None:
+def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return None
 
 
-def token_from_scope(scope) -> str | None:
+def token_from_scope(scope: Scope) -> str | None:
     """The key a socket presents: subprotocols `["brisk.token", key]`, else `?token=key`."""
     subprotocols = list(scope.get("subprotocols") or ())
     if TOKEN_SUBPROTOCOL in subprotocols:
         index = subprotocols.index(TOKEN_SUBPROTOCOL)
         if index + 1 < len(subprotocols):
-            return subprotocols[index + 1]
+            return str(subprotocols[index + 1])
     keys = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
     return keys[0] if keys else None
 
 
-@database_sync_to_async
-def _user_for_token(key: str):
+@database_sync_to_async  # type: ignore[untyped-decorator]  # channels ships no type information
+def _user_for_token(key: str) -> AbstractBaseUser | AnonymousUser:
     return user_for_token(key[:64]) or AnonymousUser()
 
 
@@ -270,10 +279,10 @@ class TokenAuthMiddleware:
     falling back to the session.
     """
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] == "websocket":
             key = token_from_scope(scope)
             if key is not None:
@@ -297,7 +306,7 @@ def _origin_tuple(url: str) -> tuple[str, str, int] | None:
     return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme]
 
 
-def socket_origin(scope) -> tuple[str, str, int] | None:
+def socket_origin(scope: Scope) -> tuple[str, str, int] | None:
     """The socket's own origin: the scheme it arrived on and its `Host` header (port included)."""
     host = _header(scope, b"host")
     if not host:
@@ -309,7 +318,7 @@ def socket_origin(scope) -> tuple[str, str, int] | None:
     return _origin_tuple(f"{scheme}://{host}")
 
 
-def origin_allowed(scope) -> bool:
+def origin_allowed(scope: Scope) -> bool:
     """Token sockets may omit `Origin`; a present one, and any cookie socket's, must be ours.
 
     "Ours" is the socket's own scheme, host and port, or an entry of CSRF_TRUSTED_ORIGINS
@@ -318,7 +327,7 @@ def origin_allowed(scope) -> bool:
     """
     origin = _header(scope, b"origin")
     if origin is None:
-        return scope.get("auth") == "token"
+        return bool(scope.get("auth") == "token")
     presented = _origin_tuple(origin)
     if presented is None:
         return False
@@ -326,7 +335,7 @@ def origin_allowed(scope) -> bool:
     return presented == socket_origin(scope) or presented in trusted
 
 
-async def _deny(receive, send) -> None:
+async def _deny(receive: Receive, send: Send) -> None:
     """Refuse at the handshake (the client sees HTTP 403)."""
     message = await receive()
     if message["type"] == "websocket.connect":
@@ -336,10 +345,10 @@ async def _deny(receive, send) -> None:
 class OriginValidator:
     """Refuses sockets whose `Origin` is not ours (see `origin_allowed`); sits inside TokenAuthMiddleware."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] == "websocket" and not origin_allowed(scope):
             return await _deny(receive, send)
         return await self.app(scope, receive, send)
@@ -348,11 +357,11 @@ class OriginValidator:
 class CloseUnrouted:
     """A path no route matches (or with a malformed id) is accepted and closed 4404, never a 500."""
 
-    def __init__(self, router, patterns):
+    def __init__(self, router: ASGIApp, patterns: list[Any]) -> None:
         self.router = router
         self.patterns = patterns
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         path = scope.get("path_remaining", scope.get("path", "")).lstrip("/")
         if not any(pattern.pattern.match(path) for pattern in self.patterns):
             message = await receive()
@@ -363,12 +372,15 @@ class CloseUnrouted:
         return await self.router(scope, receive, send)
 
 
-def websocket_application(patterns):
+def websocket_application(patterns: list[Any]) -> ASGIApp:
     """The WebSocket stack every app's routes sit behind: session, token, origin, routing."""
     from channels.auth import AuthMiddlewareStack
     from channels.routing import URLRouter
 
-    return AuthMiddlewareStack(TokenAuthMiddleware(OriginValidator(CloseUnrouted(URLRouter(patterns), patterns))))
+    stack: ASGIApp = AuthMiddlewareStack(
+        TokenAuthMiddleware(OriginValidator(CloseUnrouted(URLRouter(patterns), patterns)))
+    )
+    return stack
 
 
 # --- the base consumer ---------------------------------------------------------------
@@ -376,7 +388,7 @@ def websocket_application(patterns):
 _REVOKED = object()  # outbox marker: close 4403 once what is queued before it has been sent
 
 
-class BriskConsumer(AsyncJsonWebsocketConsumer):
+class BriskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no type information
     """Authenticates, checks access, follows groups through the process hub, forwards events.
 
     Subclasses implement `groups_for(user)`: the groups the user may follow on this
@@ -391,7 +403,7 @@ class BriskConsumer(AsyncJsonWebsocketConsumer):
 
     joined: list[str]
 
-    async def groups_for(self, user) -> Iterable[str] | None:
+    async def groups_for(self, user: Any) -> Iterable[str] | None:
         raise NotImplementedError
 
     @property
@@ -401,7 +413,7 @@ class BriskConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.joined = []
         self.outbox: asyncio.Queue[Any] = asyncio.Queue(maxsize=settings.WEBSOCKET_OUTBOX_SIZE)
-        self.sender: asyncio.Task | None = None
+        self.sender: asyncio.Task[None] | None = None
         self.lease: concurrency.Lease | None = None
         self.too_slow = False
         user = self.scope.get("user")
@@ -471,14 +483,14 @@ class BriskConsumer(AsyncJsonWebsocketConsumer):
             self.sender = None
             sender.cancel()
 
-    async def disconnect(self, code) -> None:
+    async def disconnect(self, code: int) -> None:
         await self.leave()
         lease = getattr(self, "lease", None)
         if lease is not None:
             self.lease = None
             await lease.release()
 
-    async def websocket_receive(self, message) -> None:
+    async def websocket_receive(self, message: Message) -> None:
         text = message.get("text") or ""
         data = message.get("bytes") or b""
         if len(text.encode("utf-8")) + len(data) > settings.WEBSOCKET_MAX_MESSAGE_BYTES:
@@ -487,13 +499,13 @@ class BriskConsumer(AsyncJsonWebsocketConsumer):
         await super().websocket_receive(message)
 
     @classmethod
-    async def decode_json(cls, text_data):
+    async def decode_json(cls, text_data: str) -> Any:
         try:
             return await super().decode_json(text_data)
         except ValueError:
             return None
 
-    async def receive_json(self, content, **kwargs) -> None:
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong", "data": {}})
         else:

@@ -41,8 +41,6 @@ def task_available(task: Task, *, owner_ids: list[int]) -> None:
         broadcast(user_group(owner_id), "task.available", data)
 
 
-def jobs_invalidate(job: Job | None = None, *, room: str | None = None, full_name: str | None = None) -> None:
+def jobs_invalidate(job: Job) -> None:
     """`jobs.invalidate` to the job's room (every room for a shared job), after commit."""
-    room = job.room if job is not None else room
-    full_name = job.full_name if job is not None else full_name
-    broadcast(room_group(room), "jobs.invalidate", {"room": room, "full_name": full_name})
+    broadcast(room_group(job.room), "jobs.invalidate", {"room": job.room, "full_name": job.full_name})
