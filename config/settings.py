@@ -213,7 +213,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.StrictJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "apps.core.api.BudgetedAutoSchema",  # appends each operation's query budget
+    # query budgets in descriptions, every standard error answer documented (apps.core.schema)
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.BriskAutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.exception_handler",
     "DEFAULT_METADATA_CLASS": "apps.core.metadata.BriskMetadata",
     "DEFAULT_THROTTLE_RATES": {
