@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from apps.accounts.models import User
@@ -23,18 +24,30 @@ class UserReferenceSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, help_text="The user's email address.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        given = [name for name in ("username", "email") if attrs.get(name)]
-        if len(given) != 1:
-            raise serializers.ValidationError({"username": ["Give exactly one of username or email."]})
+        if "username" not in attrs and "email" not in attrs:
+            raise serializers.ValidationError({"username": ["Give the username or the email."]})
         return attrs
 
 
+class UserReferenceSchema(OpenApiSerializerExtension):
+    """Documents "at least one of username or email" (both: they must name the same user)."""
+
+    target_class = "apps.accounts.lookup.UserReferenceSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["anyOf"] = [{"required": ["username"]}, {"required": ["email"]}]
+        return schema
+
+
 def active_user_by_reference(*, username: str | None = None, email: str | None = None) -> User | None:
-    """The one active user with this username (or email), else None. One query."""
-    if username:
-        candidates = User.objects.filter(username=username, is_active=True)
-    else:
-        candidates = User.objects.filter(email__iexact=email, is_active=True)
+    """The one active user with this username and/or email, else None. One query."""
+    candidates = User.objects.filter(is_active=True)
+    if username is not None:
+        candidates = candidates.filter(username=username)
+    if email is not None:
+        candidates = candidates.filter(email__iexact=email)
     found = list(candidates[:2])
     # an email two accounts share names nobody in particular: the same answer as "no such user"
     return found[0] if len(found) == 1 else None

@@ -33,7 +33,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -47,7 +46,7 @@ MAX_KEY_LENGTH = 255
 
 IDEMPOTENCY_KEY_PARAM = OpenApiParameter(
     HEADER,
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -~]+$"},
     OpenApiParameter.HEADER,
     description="Any unique string (1-255 printable ASCII characters), e.g. a UUID. A retry with the same "
     "key and body within 24 h answers the first result (with `Idempotent-Replayed: true`) and writes "

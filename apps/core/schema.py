@@ -19,7 +19,7 @@ from apps.core.api import BudgetedAutoSchema
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "`{detail, code}`, or field errors `{\"<field>\": [\"message\"], ...}` (a domain "
+    "description": '`{detail, code}`, or field errors `{"<field>": ["message"], ...}` (a domain '
     "rule adds `field`, `detail` and `code`).",
     "properties": {
         "detail": {"type": "string"},
@@ -70,6 +70,21 @@ class BriskAutoSchema(BudgetedAutoSchema):
         if throttled:
             statuses.append("429")
         return statuses
+
+    def _get_request_for_media_type(self, serializer: Any, direction: Any = "request") -> Any:
+        schema, required = super()._get_request_for_media_type(serializer, direction)  # type: ignore[no-untyped-call]
+        # a body documented as a plain schema with required properties is itself required
+        if isinstance(serializer, dict) and serializer.get("required"):
+            required = True
+        return schema, required
+
+    def get_paginated_name(self, serializer_name: str) -> str:
+        # a cursor page ({items, has_more, next_before}) is not an envelope page ({items, total,
+        # limit, offset}): two components, or the first registered would describe both
+        paginator = self._get_paginator()  # type: ignore[no-untyped-call]
+        if paginator is not None and getattr(paginator, "cursor_field", None):
+            return f"Cursor{serializer_name}List"
+        return super().get_paginated_name(serializer_name)
 
     def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)

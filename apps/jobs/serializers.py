@@ -147,6 +147,11 @@ def _within_payload_cap(value):
 PAYLOAD_CAP_HELP = "A JSON object of at most JOBS_MAX_PAYLOAD_BYTES (default 256 KiB) as compact JSON."
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class JSONObjectField(serializers.JSONField):
+    """A JSON object (never null, a list or a scalar), documented as one."""
+
+
 class JobRoomMemberAddSerializer(UserReferenceSerializer):
     """The user to add, by `username` or `email` (exactly one)."""
 
@@ -162,12 +167,12 @@ class JobRegisterSerializer(serializers.Serializer):
             )
         ],
     )
-    schema = serializers.JSONField(validators=[_object_only, _within_payload_cap], help_text=PAYLOAD_CAP_HELP)
+    schema = JSONObjectField(validators=[_object_only, _within_payload_cap], help_text=PAYLOAD_CAP_HELP)
     worker_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
 
 
 class JobTaskSubmitSerializer(serializers.Serializer):
-    payload = serializers.JSONField(
+    payload = JSONObjectField(
         required=False, default=dict, validators=[_object_only, _within_payload_cap], help_text=PAYLOAD_CAP_HELP
     )
 
@@ -186,3 +191,9 @@ class JobTaskStatusUpdateSerializer(serializers.Serializer):
 
 class JobTaskListFilterSerializer(serializers.Serializer):
     status = TaskStatusField(required=False)
+
+    def validate(self, attrs):
+        # DRF reads an empty query value as "not given"; the documented pattern refuses it
+        if self.initial_data.get("status") == "":
+            raise serializers.ValidationError({"status": ["Must be one of the statuses."]})
+        return attrs

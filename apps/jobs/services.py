@@ -82,7 +82,7 @@ def room_member_add(*, room: str, username: str | None = None, email: str | None
         raise RoomNotFound(f"Unknown room {room!r}.")
     member = active_user_by_reference(username=username, email=email)
     if member is None:
-        raise UserNotFound(field="username" if username else "email")
+        raise UserNotFound(field="username" if username is not None else "email")
     _, created = RoomMember.objects.get_or_create(room=obj, user=member)
     return created
 

@@ -35,10 +35,18 @@ from apps.jobs.serializers import (
 )
 
 ROOM_PARAM = OpenApiParameter(
-    "room", OpenApiTypes.STR, OpenApiParameter.PATH, description="A room name, or @global / @internal."
+    "room",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="A room name, or @global / @internal.",
+    pattern=r"^(@global|@internal|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$",
 )
 FULL_NAME_PARAM = OpenApiParameter(
-    "full_name", OpenApiTypes.STR, OpenApiParameter.PATH, description="The job's `room:category:name`."
+    "full_name",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The job's `room:category:name`.",
+    pattern=r"^[^:/]+:[^:/]+:[^:/]+$",
 )
 ID_PARAM = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 PREFER_PARAM = OpenApiParameter(
@@ -169,6 +177,7 @@ class WorkerListCreateView(BriskView):
     # GET: token, count, page (job counts in the page query); POST: token, INSERT
     query_budget = {"GET": 3, "POST": 2}
 
+    @extend_schema(responses=JobWorkerListItemSerializer(many=True))
     def get(self, request):
         return self.page(selectors.worker_list_for_user(user=request.user), JobWorkerListItemSerializer)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -203,7 +204,11 @@ class TaskFilterSerializer(serializers.Serializer):
 
     status = id_field(required=False, help_text="Only tasks in this status (id).")
     assignee = serializers.CharField(
-        required=False, max_length=20, help_text='A user id, or "none" for unassigned tasks.'
+        required=False,
+        max_length=20,
+        trim_whitespace=False,
+        validators=[RegexValidator(r"^(none|[1-9][0-9]{0,17})\Z", 'assignee must be a user id or "none".')],
+        help_text='A user id, or "none" for unassigned tasks.',
     )
     priority = serializers.ChoiceField(choices=Task.Priority.choices, required=False)
     archived = serializers.ChoiceField(
@@ -212,11 +217,7 @@ class TaskFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, max_length=200, help_text="Words in the title, or an exact key.")
 
     def validate_assignee(self, value: str):
-        if value.lower() == "none":
-            return "none"
-        if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
-            raise serializers.ValidationError('assignee must be a user id or "none".')
-        return int(value)
+        return "none" if value == "none" else int(value)  # the pattern let only these through
 
     def to_filters(self) -> dict:
         data = self.validated_data

@@ -174,13 +174,16 @@ class MemberDetailView(ProjectView):
     # down or leaves), UPDATE / DELETE
     query_budget = {"PATCH": Budget(6, fewest=5), "DELETE": Budget(6, fewest=5)}
 
-    @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
+    @extend_schema(
+        request=MemberUpdateSerializer,
+        responses={200: MemberSerializer, 409: OpenApiResponse(description="The last admin cannot step down")},
+    )
     def patch(self, request: Request, project_id: int, user_id: int) -> Response:
         data = self.validated(MemberUpdateSerializer)
         member = services.member_update(project=self.scope, user_id=user_id, role=data["role"])
         return Response(MemberSerializer(member).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, 409: OpenApiResponse(description="The last admin cannot leave")})
     def delete(self, request: Request, project_id: int, user_id: int) -> Response:
         """Admins remove members; any member may remove themselves (leave)."""
         services.member_remove(project=self.scope, actor=self.caller, user_id=user_id)

@@ -36,7 +36,9 @@ def test_project_members_are_added_by_username_or_email(client_for, targets):
     newcomer = UserFactory()
     assert client.post(url, {"username": newcomer.username}).status_code == 201
     assert client.post(url, {"user_id": newcomer.pk}).status_code == 400  # ids are not accepted
-    assert client.post(url, {"username": "bob", "email": "bob@example.com"}).status_code == 400
+    assert client.post(url, {}).status_code == 400
+    both_but_not_one_user = client.post(url, {"username": newcomer.username, "email": "bob@example.com"})
+    assert both_but_not_one_user.json()["code"] == "user_not_found"
 
 
 def test_project_member_add_answers_alike_for_unknown_and_not_addable(client_for, targets):

@@ -84,7 +84,7 @@ def member_add(*, project: Project, role: str, username: str | None = None, emai
     """Add the user named by `username` or `email`; any user that cannot be added is the same 400."""
     user = active_user_by_reference(username=username, email=email)
     if user is None:
-        raise UserNotFound(field="username" if username else "email")
+        raise UserNotFound(field="username" if username is not None else "email")
     try:
         with transaction.atomic():
             member = ProjectMember.objects.create(project=project, user=user, role=role)
