@@ -13,8 +13,8 @@ Django would run a sync view. A GET with `Prefer: wait=N` runs the same DRF view
 authentication, permissions, throttles, exception handler and schema) in short bursts
 (`apps.core.db.db_burst`, which hands the connection back), and between them waits on
 the object's channel group through the process hub (`apps.core.hub`: one layer
-subscription per group per process). It subscribes before the second look, so a
-change between the looks and the wait is not missed. While it waits it holds no
+subscription per group per process). It subscribes before its first look, so a
+change between the look and the wait is not missed. While it waits it holds no
 database connection and no thread: the request's idle sync thread is let go and a
 new one is made for the next burst. Each user holds at most `LONGPOLL_MAX_PER_USER`
 waiting polls across all processes (429 beyond).
@@ -107,7 +107,7 @@ class LongPoll:
     """Mix into a DRF view (before the view class) to make its GET a long-poll; see the module docstring."""
 
     def longpoll_group(self, request, **kwargs) -> str:
-        """The channel group whose events mean "look again"."""
+        """The channel group whose events mean "look again" (from the URL: it is asked before authentication)."""
         raise NotImplementedError
 
     def longpoll_state(self, data: Any) -> Any:
@@ -150,11 +150,14 @@ class LongPoll:
         return view
 
     async def long_poll(self, drf_view, wait: int, request, *args, **kwargs):
+        release_request_thread()  # the thread Django made for request_started is idle from here on
+
         async def look():
             # A thousand polls woken (or started) at once queue here, on the event loop,
             # rather than on the connection pool (whose wait times out) with a thread each.
             async with _database_gate():
                 response = await db_burst(drf_view, request, *args, **kwargs)
+            release_request_thread()
             request._longpoll_looked = True
             return response
 
@@ -164,41 +167,49 @@ class LongPoll:
             patch_vary_headers(response, ("Prefer",))
             return response
 
-        response = await look()
-        if response.status_code != 200 or self.longpoll_settled(response.data):
-            return answer(response)
-        first = self.longpoll_state(response.data)
-        lease = await concurrency.acquire(
-            "longpoll", request.user.pk, settings.LONGPOLL_MAX_PER_USER, seconds=wait + 30
-        )
-        if lease is None:
-            request._longpoll_refused = True
-            return answer(await look(), applied=False)
+        if not _presents_credentials(request):
+            return answer(await look())  # DRF's 401; nothing to wait for
+        # Subscribed before the one look, so a change between the look and the wait is not missed.
+        events = listen(self.longpoll_group(request, **kwargs))
         try:
-            events = listen(self.longpoll_group(request, **kwargs))
+            await events.__aenter__()
+        except Exception as exc:  # the channel layer is down: answer at once rather than fail
+            logger.warning("long-poll cannot subscribe, answering without waiting: %s", exc.__class__.__name__)
+            return answer(await look(), applied=False)  # no Preference-Applied: the wait was not honoured
+        try:
+            response = await look()
+            if response.status_code != 200 or self.longpoll_settled(response.data):
+                return answer(response)
+            lease = await concurrency.acquire(
+                "longpoll", request.user.pk, settings.LONGPOLL_MAX_PER_USER, seconds=wait + 30
+            )
+            if lease is None:
+                request._longpoll_refused = True
+                return answer(await look(), applied=False)
             try:
-                await events.__aenter__()
-            except Exception as exc:  # the channel layer is down: answer at once rather than fail
-                logger.warning("long-poll cannot subscribe, answering without waiting: %s", exc.__class__.__name__)
-                return answer(response, applied=False)  # no Preference-Applied: the wait was not honoured
-            try:
-                return answer(await self._wait(look, first, wait, events))
+                return answer(await self._wait(look, response, wait, events))
             finally:
-                await events.__aexit__(None, None, None)
+                await lease.release()
         finally:
-            await lease.release()
+            await events.__aexit__(None, None, None)
 
-    async def _wait(self, look, first, wait: int, events):
+    async def _wait(self, look, response, wait: int, events):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
-        # Subscribed now: a second look catches a change made since the first.
-        response = await look()
-        while response.status_code == 200 and self.longpoll_state(response.data) == first:
-            if self.longpoll_settled(response.data):
-                break
-            release_request_thread()
+        first = self.longpoll_state(response.data)
+        while True:
             remaining = deadline - loop.time()
             if remaining <= 0 or await events.wait(remaining) is None:
-                break
+                return response
             response = await look()  # any event means "look again"; only a changed state ends the wait
-        return response
+            if (
+                response.status_code != 200
+                or self.longpoll_state(response.data) != first
+                or self.longpoll_settled(response.data)
+            ):
+                return response
+
+
+def _presents_credentials(request) -> bool:
+    """Whether the request carries something that may authenticate it (checked by DRF in the look)."""
+    return bool(request.headers.get("Authorization")) or settings.SESSION_COOKIE_NAME in request.COOKIES

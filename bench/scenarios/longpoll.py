@@ -167,8 +167,13 @@ def waiting_polls(size: int):
                 if waiting >= size or len(answered) >= size:
                     break
                 await asyncio.sleep(0.5)
-            await asyncio.sleep(1.0)  # settle: every poll past its second look
-            threads_waiting = _threads(workers)
+            # settle: every poll past its look (its thread let go), for at most 60 s more
+            settle_deadline = time.monotonic() + 60
+            while time.monotonic() < settle_deadline:
+                await asyncio.sleep(1.0)
+                threads_waiting = _threads(workers)
+                if max(threads_waiting, default=0) <= max(threads_before, default=0) + 16:
+                    break
             connections_total, connections_busy = await sync_to_async(_db_connections)()
 
             patched: dict[int, float] = {}

@@ -73,7 +73,7 @@ async def test_waiting_long_poll_holds_no_database_connection_and_wakes_on_the_e
     headers = {"Authorization": f"Token {key}", "Prefer": "wait=20"}
     # The test's own thread may hold a connection of its own: measure what the poll adds.
     busy_before, checked_out_before = await sync_to_async(_busy_backends, thread_sensitive=False)()
-    poll = asyncio.create_task(async_client.get("/t/wait/", headers=headers))
+    poll = asyncio.create_task(async_client.get(f"/t/wait/{user.pk}/", headers=headers))
     await asyncio.sleep(0.7)  # let it authenticate, subscribe, check and start waiting
     assert not poll.done()
 
@@ -92,7 +92,9 @@ async def test_waiting_long_poll_holds_no_database_connection_and_wakes_on_the_e
 @pytest.mark.django_db(transaction=True)
 async def test_long_poll_returns_unchanged_after_its_timeout(async_client):
     user, key = await sync_to_async(_setup_user)()
-    response = await async_client.get("/t/wait/", headers={"Authorization": f"Token {key}", "Prefer": "wait=1"})
+    response = await async_client.get(
+        f"/t/wait/{user.pk}/", headers={"Authorization": f"Token {key}", "Prefer": "wait=1"}
+    )
     assert response.status_code == 200
     assert response.json() == {"first_name": ""}
     assert response["Preference-Applied"] == "wait=1"
@@ -100,5 +102,5 @@ async def test_long_poll_returns_unchanged_after_its_timeout(async_client):
 
 @pytest.mark.django_db(transaction=True)
 async def test_long_poll_refuses_anonymous(async_client):
-    response = await async_client.get("/t/wait/", headers={"Prefer": "wait=1"})
+    response = await async_client.get("/t/wait/1/", headers={"Prefer": "wait=1"})
     assert response.status_code == 401  # DRF's own answer, through the project's exception handler

@@ -60,11 +60,12 @@ class RenameAndBroadcast(generics.GenericAPIView):
 class WaitForRename(LongPoll, APIView):
     """A minimal long-poll: the caller's first_name, once it changes (or the wait ends)."""
 
-    def get(self, request):
-        return Response({"first_name": User.objects.only("first_name").get(pk=request.user.pk).first_name})
+    def get(self, request, user_id: int):
+        # the caller's own row only: another user's id is a 404
+        return Response({"first_name": User.objects.only("first_name").get(pk=request.user.pk, id=user_id).first_name})
 
-    def longpoll_group(self, request) -> str:
-        return f"test.user.{request.user.pk}"
+    def longpoll_group(self, request, **kwargs) -> str:
+        return f"test.user.{kwargs['user_id']}"
 
     def longpoll_state(self, data) -> str:
         return data["first_name"]
@@ -85,6 +86,6 @@ urlpatterns = [
     path("t/users-known-total/", UserListWithKnownTotal.as_view()),
     path("t/stream/", UserStream.as_view()),
     path("t/rename/", RenameAndBroadcast.as_view()),
-    path("t/wait/", WaitForRename.as_view()),
+    path("t/wait/<int:user_id>/", WaitForRename.as_view()),
     path("", include("config.urls")),
 ]
