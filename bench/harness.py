@@ -129,6 +129,21 @@ async def run_plain(scenario: Scenario, state: dict, client: httpx.AsyncClient, 
     return samples, time.perf_counter() - started
 
 
+async def settle(cpu_probe: CpuProbe | None, timeout: float = 8.0) -> None:
+    """Wait until the workers are idle (under 2% of a core over 0.25 s), so CPU still being spent
+    on the previous scenario (200 sockets closing, broadcasts draining) is not counted in this one."""
+    if cpu_probe is None:
+        return
+    deadline = time.monotonic() + timeout
+    last = cpu_probe()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        now = cpu_probe()
+        if now - last < 0.005:
+            return
+        last = now
+
+
 async def run_scenario(
     scenario: Scenario, state: dict, base_url: str, n: int, cpu_probe: CpuProbe | None = None
 ) -> Result:
@@ -138,6 +153,7 @@ async def run_scenario(
     async with httpx.AsyncClient(base_url=base_url, timeout=65.0, limits=limits) as client:
         if scenario.custom is not None:
             # custom scenarios warm up inside: their CPU includes the few warm-up requests
+            await settle(cpu_probe)
             cpu_before = cpu_probe() if cpu_probe else 0.0
             started = time.perf_counter()
             samples = await asyncio.wait_for(
@@ -147,6 +163,7 @@ async def run_scenario(
         else:
             for i in range(min(5, n)):  # warm the workers' pools and caches
                 await send(client, scenario.request(state, n + i))
+            await settle(cpu_probe)
             cpu_before = cpu_probe() if cpu_probe else 0.0
             samples, elapsed = await run_plain(scenario, state, client, n)
         cpu_after = cpu_probe() if cpu_probe else 0.0

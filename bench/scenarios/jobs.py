@@ -164,6 +164,7 @@ SCENARIOS = [
     # auth token, room access, count, page (job joined), queue positions (one ROW_NUMBER query)
     Scenario(
         name="jobs.room_tasks.list",
+        cpu_ceiling_ms=16,
         method="GET",
         budget=declared("jobs:room-tasks", "GET"),
         request=lambda s, i: Request("GET", f"/api/jobs/rooms/{ROOM}/tasks/?limit=50", token=s["member_token"]),
@@ -171,6 +172,7 @@ SCENARIOS = [
     # auth token, room access, job, count, page, queue positions
     Scenario(
         name="jobs.job_tasks.pending",
+        cpu_ceiling_ms=18,
         method="GET",
         budget=declared("jobs:room-job-tasks", "GET"),
         request=lambda s, i: Request(
@@ -180,6 +182,7 @@ SCENARIOS = [
     # auth token, room access, count, page, worker links
     Scenario(
         name="jobs.room_jobs.list",
+        cpu_ceiling_ms=14,
         method="GET",
         budget=declared("jobs:room-jobs", "GET"),
         request=lambda s, i: Request("GET", f"/api/jobs/rooms/{ROOM}/jobs/", token=s["member_token"]),
@@ -187,6 +190,7 @@ SCENARIOS = [
     # auth token, task (visibility, job, worker, queue position in one query)
     Scenario(
         name="jobs.task.get",
+        cpu_ceiling_ms=20,
         method="GET",
         budget=declared("jobs:task", "GET"),
         request=lambda s, i: Request("GET", f"/api/jobs/tasks/{s['task_id']}/", token=s["member_token"]),
@@ -194,6 +198,7 @@ SCENARIOS = [
     # auth token, room access, job, insert, queue position, owners of the job's workers
     Scenario(
         name="jobs.task.submit",
+        cpu_ceiling_ms=22,
         method="POST",
         budget=declared("jobs:room-job-tasks", "POST"),
         request=lambda s, i: Request(
@@ -206,6 +211,7 @@ SCENARIOS = [
     # claim: auth, heartbeat, job ids, FOR UPDATE SKIP LOCKED, UPDATE; each PATCH: auth, task, UPDATE
     Scenario(
         name="jobs.task.claim_complete",
+        cpu_ceiling_ms=60,
         method="POST",
         budget=declared("jobs:task-claim", "POST"),
         custom=claim_and_complete,

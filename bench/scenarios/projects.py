@@ -194,12 +194,23 @@ STATS = "projects:project-stats"
 SCENARIOS = [
     # auth token, project with role, UPDATE next_task_number RETURNING, board (counts, last ranks),
     # assignee membership, INSERT, and the derived status only when it changes
-    Scenario(name="projects.task.create.0_sockets", method="POST", budget=CREATE_BUDGET, request=_create("quiet")),
     Scenario(
-        name=f"projects.task.create.{SOCKETS}_sockets", method="POST", budget=CREATE_BUDGET, custom=create_with_sockets
+        name="projects.task.create.0_sockets",
+        cpu_ceiling_ms=26,
+        method="POST",
+        budget=CREATE_BUDGET,
+        request=_create("quiet"),
+    ),
+    Scenario(
+        name=f"projects.task.create.{SOCKETS}_sockets",
+        cpu_ceiling_ms=60,
+        method="POST",
+        budget=CREATE_BUDGET,
+        custom=create_with_sockets,
     ),
     Scenario(
         name="projects.task.create.0_sockets.sequential",
+        cpu_ceiling_ms=26,
         method="POST",
         budget=CREATE_BUDGET,
         request=_create("quiet"),
@@ -207,25 +218,38 @@ SCENARIOS = [
     ),
     Scenario(
         name=f"projects.task.create.{SOCKETS}_sockets.sequential",
+        cpu_ceiling_ms=60,
         method="POST",
         budget=CREATE_BUDGET,
         custom=functools.partial(create_with_sockets, concurrency=1),
     ),
     # auth token, project with role (total from the cached counts), page (joins, subtask counts)
-    Scenario(name="projects.task.list.n_tasks", method="GET", budget=LIST_BUDGET, request=_list("list_n")),
-    Scenario(name="projects.task.list.10n_tasks", method="GET", budget=LIST_BUDGET, request=_list("list_10n")),
+    Scenario(
+        name="projects.task.list.n_tasks", cpu_ceiling_ms=20, method="GET", budget=LIST_BUDGET, request=_list("list_n")
+    ),
+    Scenario(
+        name="projects.task.list.10n_tasks",
+        cpu_ceiling_ms=20,
+        method="GET",
+        budget=LIST_BUDGET,
+        request=_list("list_10n"),
+    ),
     # a filtered list cannot use the cached total: the project lookup COUNTs the matching tasks
     Scenario(
         name="projects.task.list.10n_tasks_filtered",
+        cpu_ceiling_ms=22,
         method="GET",
         budget=LIST_BUDGET,
         request=_list("list_10n", "&priority=medium"),
     ),
     # auth token, project with role, conditional-aggregate counts (every request misses the cache)
-    Scenario(name="projects.stats.cold", method="GET", budget=declared(STATS, "GET"), custom=stats_cold),
+    Scenario(
+        name="projects.stats.cold", cpu_ceiling_ms=20, method="GET", budget=declared(STATS, "GET"), custom=stats_cold
+    ),
     # auth token, project with role (counts from the cache)
     Scenario(
         name="projects.stats.warm",
+        cpu_ceiling_ms=12,
         method="GET",
         budget=declared(STATS, "GET", fewest=True),
         request=lambda s, i: Request("GET", f"/api/projects/{s['list_10n']}/stats/", token=s["token"]),
@@ -233,11 +257,18 @@ SCENARIOS = [
     # auth token, count, page (role, derived status), one grouped count for the cache misses
     Scenario(
         name="projects.list",
+        cpu_ceiling_ms=16,
         method="GET",
         budget=declared("projects:project-list", "GET"),
         request=lambda s, i: Request("GET", "/api/projects/", token=s["token"]),
     ),
     # the same create in the 10N-task project: a write's cost does not grow with the project
     # (last; it invalidates that project's cached counts, which the list scenarios read)
-    Scenario(name="projects.task.create.10n_tasks", method="POST", budget=CREATE_BUDGET, request=_create("list_10n")),
+    Scenario(
+        name="projects.task.create.10n_tasks",
+        cpu_ceiling_ms=26,
+        method="POST",
+        budget=CREATE_BUDGET,
+        request=_create("list_10n"),
+    ),
 ]
