@@ -26,17 +26,27 @@ import asyncio
 import logging
 import re
 import weakref
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.core import concurrency
 from apps.core.db import db_burst
 from apps.core.exceptions import ApplicationError
-from apps.core.hub import listen
+from apps.core.hub import Waiter, listen
+
+if TYPE_CHECKING:
+    _ViewBase = APIView  # the mixin extends a DRF view: its super() calls land there
+else:
+    _ViewBase = object
 
 logger = logging.getLogger("brisk.longpoll")
 
@@ -103,10 +113,10 @@ def _database_gate() -> asyncio.Semaphore:
     return gate
 
 
-class LongPoll:
+class LongPoll(_ViewBase):
     """Mix into a DRF view (before the view class) to make its GET a long-poll; see the module docstring."""
 
-    def longpoll_group(self, request, **kwargs) -> str:
+    def longpoll_group(self, request: HttpRequest, **kwargs: Any) -> str:
         """The channel group whose events mean "look again" (from the URL: it is asked before authentication)."""
         raise NotImplementedError
 
@@ -118,23 +128,23 @@ class LongPoll:
         """True when nothing will change any more: answer at once."""
         return False
 
-    def initial(self, request, *args, **kwargs) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if request.method == "GET":
             parse_prefer_wait(request.headers.get("Prefer"))  # a malformed wait is a 400 through DRF
             if getattr(request._request, "_longpoll_refused", False):
                 raise TooManyLongPolls()
 
-    def check_throttles(self, request) -> None:
+    def check_throttles(self, request: Request) -> None:
         # A wait looks several times; the throttles count the request once.
         if not getattr(request._request, "_longpoll_looked", False):
             super().check_throttles(request)
 
     @classmethod
-    def as_view(cls, **initkwargs):
+    def as_view(cls, **initkwargs: Any) -> Callable[..., Coroutine[Any, Any, HttpResponseBase]]:  # type: ignore[override]
         drf_view = super().as_view(**initkwargs)
 
-        async def view(request, *args, **kwargs):
+        async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 wait, _clamped = parse_prefer_wait(request.headers.get("Prefer"))
             except BadPreferWait:
@@ -143,25 +153,27 @@ class LongPoll:
                 return await sync_to_async(drf_view)(request, *args, **kwargs)
             return await cls(**initkwargs).long_poll(drf_view, wait, request, *args, **kwargs)
 
-        view.cls = cls
-        view.initkwargs = initkwargs
-        view.csrf_exempt = True  # as DRF's views: SessionAuthentication enforces CSRF itself
+        # what Django and DRF read on a view function (csrf_exempt as DRF's views: its
+        # SessionAuthentication enforces CSRF itself)
+        vars(view).update(cls=cls, initkwargs=initkwargs, csrf_exempt=True)
         view.__doc__ = cls.__doc__
         return view
 
-    async def long_poll(self, drf_view, wait: int, request, *args, **kwargs):
+    async def long_poll(
+        self, drf_view: Callable[..., Any], wait: int, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         release_request_thread()  # the thread Django made for request_started is idle from here on
 
-        async def look():
+        async def look() -> Response:
             # A thousand polls woken (or started) at once queue here, on the event loop,
             # rather than on the connection pool (whose wait times out) with a thread each.
             async with _database_gate():
-                response = await db_burst(drf_view, request, *args, **kwargs)
+                response: Response = await db_burst(drf_view, request, *args, **kwargs)
             release_request_thread()
-            request._longpoll_looked = True
+            request._longpoll_looked = True  # type: ignore[attr-defined]  # a marker check_throttles reads
             return response
 
-        def answer(response, applied: bool = True):
+        def answer(response: Response, applied: bool = True) -> Response:
             if applied:
                 response["Preference-Applied"] = f"wait={wait}"
             patch_vary_headers(response, ("Prefer",))
@@ -181,10 +193,10 @@ class LongPoll:
             if response.status_code != 200 or self.longpoll_settled(response.data):
                 return answer(response)
             lease = await concurrency.acquire(
-                "longpoll", request.user.pk, settings.LONGPOLL_MAX_PER_USER, seconds=wait + 30
+                "longpoll", request.user.pk or 0, settings.LONGPOLL_MAX_PER_USER, seconds=wait + 30
             )
             if lease is None:
-                request._longpoll_refused = True
+                request._longpoll_refused = True  # type: ignore[attr-defined]  # a marker initial() reads
                 return answer(await look(), applied=False)
             try:
                 return answer(await self._wait(look, response, wait, events))
@@ -193,7 +205,9 @@ class LongPoll:
         finally:
             await events.__aexit__(None, None, None)
 
-    async def _wait(self, look, response, wait: int, events):
+    async def _wait(
+        self, look: Callable[[], Awaitable[Response]], response: Response, wait: int, events: Waiter
+    ) -> Response:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         first = self.longpoll_state(response.data)
@@ -210,6 +224,6 @@ class LongPoll:
                 return response
 
 
-def _presents_credentials(request) -> bool:
+def _presents_credentials(request: HttpRequest) -> bool:
     """Whether the request carries something that may authenticate it (checked by DRF in the look)."""
     return bool(request.headers.get("Authorization")) or settings.SESSION_COOKIE_NAME in request.COOKIES
