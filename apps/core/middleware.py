@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -11,12 +11,9 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
+from apps.core.asgitypes import ASGIApp, Message, Receive, Scope, Send
+
 GetResponse = Callable[[HttpRequest], Any]  # a response, or an awaitable of one (async chain)
-Scope = dict[str, Any]
-Message = Mapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def _too_large(request: HttpRequest) -> bool:
@@ -120,7 +117,8 @@ class RequestBodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         declared = _declared_length(scope["headers"])
         if declared is not None and declared > limit:
@@ -151,4 +149,4 @@ class RequestBodyLimit:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()  # later calls wait for the disconnect, as Django expects
 
-        return await self.app(scope, replay, send)
+        await self.app(scope, replay, send)

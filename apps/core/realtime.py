@@ -22,7 +22,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,16 +39,10 @@ from django.http.request import split_domain_port, validate_host
 
 from apps.accounts.tokens import user_for_token
 from apps.core import concurrency
+from apps.core.asgitypes import ASGIApp, Message, Receive, Scope, Send
 from apps.core.hub import BATCH, REVOKE, hub
 
 logger = logging.getLogger("brisk.realtime")
-
-# ASGI, as the callables below see it
-Scope = Mapping[str, Any]
-Message = Mapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[Any]]
 
 SEND_TIMEOUT_SECONDS = 5.0
 CLOSE_UNAUTHENTICATED = 4401
@@ -362,7 +356,8 @@ class CloseUnrouted:
         self.patterns = patterns
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
-        path = scope.get("path_remaining", scope.get("path", "")).lstrip("/")
+        path: str = scope["path_remaining"] if "path_remaining" in scope else scope.get("path", "")
+        path = path.lstrip("/")
         if not any(pattern.pattern.match(path) for pattern in self.patterns):
             message = await receive()
             if message["type"] == "websocket.connect":
