@@ -18,7 +18,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from channels_redis.core import RedisChannelLayer as StockRedisChannelLayer
 
-POOL_WAIT_SECONDS = 5
+POOL_WAIT_SECONDS = 20  # a burst of thousands of subscriptions queues; it must not fail
 READ_MARGIN_SECONDS = 10
 
 
