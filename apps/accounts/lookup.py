@@ -18,7 +18,9 @@ from apps.accounts.models import User
 
 
 class UserReferenceSerializer(serializers.Serializer):
-    """`{"username": ...}` or `{"email": ...}`: exactly one."""
+    """`{"username": ...}`, `{"email": ...}` or both (then they must name the same user)."""
+
+    body_required = True  # documented: no field is required alone, but a body is
 
     username = serializers.CharField(max_length=150, required=False, help_text="The user's exact username.")
     email = serializers.EmailField(max_length=254, required=False, help_text="The user's email address.")

@@ -24,6 +24,9 @@ class TokenSerializer(serializers.Serializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
+    # may be blank: documented as a plain string, not an `email` format "" would violate
+    email = serializers.CharField(read_only=True)
+
     class Meta:
         model = User
         fields = ["id", "username", "email", "first_name", "last_name", "is_staff", "is_superuser"]

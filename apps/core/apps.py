@@ -8,7 +8,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from apps.core import profiling
+        from apps.core import profiling, strict
 
         # Every new database connection gets the query-counting wrapper once.
         connection_created.connect(profiling.install_query_wrapper, dispatch_uid="brisk-query-wrapper")
+        # String fields take strings only, as the OpenAPI description says (apps.core.strict).
+        strict.install()

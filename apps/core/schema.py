@@ -76,6 +76,8 @@ class BriskAutoSchema(BudgetedAutoSchema):
         # a body documented as a plain schema with required properties is itself required
         if isinstance(serializer, dict) and serializer.get("required"):
             required = True
+        if getattr(serializer, "body_required", False):  # e.g. "at least one of" (anyOf) bodies
+            required = True
         return schema, required
 
     def get_paginated_name(self, serializer_name: str) -> str:

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from apps.accounts.lookup import UserReferenceSerializer
 from apps.core.converters import MAX_ID
+from apps.core.strict import QueryParamsSerializer
 from apps.jobs.models import JOB_NAME_PATTERN, JobCategory, TaskStatus
 
 
@@ -189,11 +190,5 @@ class JobTaskStatusUpdateSerializer(serializers.Serializer):
     )
 
 
-class JobTaskListFilterSerializer(serializers.Serializer):
+class JobTaskListFilterSerializer(QueryParamsSerializer):
     status = TaskStatusField(required=False)
-
-    def validate(self, attrs):
-        # DRF reads an empty query value as "not given"; the documented pattern refuses it
-        if self.initial_data.get("status") == "":
-            raise serializers.ValidationError({"status": ["Must be one of the statuses."]})
-        return attrs

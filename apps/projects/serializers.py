@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from apps.accounts.lookup import UserReferenceSerializer
 from apps.core.converters import MAX_ID
+from apps.core.strict import QueryParamsSerializer
 from apps.projects.models import PROJECT_KEY_VALIDATOR, Project, ProjectMember, Task, TaskStatus
 from apps.projects.selectors import DERIVED_STATUS_NAMES, empty_counts
 
@@ -199,7 +200,7 @@ class TaskMoveSerializer(serializers.Serializer):
     after_id = id_field(required=False, allow_null=True)
 
 
-class TaskFilterSerializer(serializers.Serializer):
+class TaskFilterSerializer(QueryParamsSerializer):
     """Query parameters of the task list; a bad value is a 400 naming the parameter."""
 
     status = id_field(required=False, help_text="Only tasks in this status (id).")

@@ -80,7 +80,10 @@ class ProjectListView(BriskView):
     def get(self, request: Request) -> Response:
         return self.page(selectors.project_list_rows(user=request.user), _projects_with_counts)
 
-    @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectDetailSerializer})
+    @extend_schema(
+        request=ProjectCreateSerializer,
+        responses={201: ProjectDetailSerializer, 409: OpenApiResponse(description="The project key is taken")},
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         """Create a project; the caller becomes its admin (nothing is read back)."""
