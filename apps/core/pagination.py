@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -21,14 +22,17 @@ MAX_LIMIT = 200
 _MAX_OFFSET = 2**31  # a larger OFFSET is never a real page, and PostgreSQL's bigint ends at 2**63
 
 
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
 def _int_param(request: Request, name: str, *, default: int, minimum: int, maximum: int) -> int:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationError({name: [f"{name} must be an integer."]}) from None
+    # digits only, as documented: not "", " 5", "+5" or other scripts' digits, which int() takes
+    if not _INTEGER.fullmatch(raw):
+        raise ValidationError({name: [f"{name} must be an integer."]})
+    value = int(raw)
     if value < minimum or value > maximum:
         raise ValidationError({name: [f"{name} must be between {minimum} and {maximum}."]})
     return value
