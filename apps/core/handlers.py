@@ -17,6 +17,7 @@ holds a thread while it waits.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import django
@@ -27,7 +28,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import Resolver404, get_resolver, get_urlconf, set_script_prefix
+from django.urls import Resolver404, URLResolver, get_resolver, get_urlconf, set_script_prefix
 
 
 def view_is_async(request: HttpRequest) -> bool:
@@ -43,8 +44,15 @@ def path_is_async(scope: dict[str, Any]) -> bool:
     """`view_is_async` from the ASGI scope, before a request object exists."""
     script_name = get_script_prefix(scope)
     path_info = scope["path"].removeprefix(script_name) if script_name else scope["path"]
+    return resolves_to_async(get_resolver(get_urlconf()), path_info or "/")
+
+
+@functools.lru_cache(maxsize=1024)
+def resolves_to_async(resolver: URLResolver, path_info: str) -> bool:
+    """Whether `path_info` resolves to an async view: resolved once per path (and resolver), not
+    on the event loop for every request before the handler resolves it again (issue 9)."""
     try:
-        match = get_resolver(get_urlconf()).resolve(path_info or "/")
+        match = resolver.resolve(path_info)
     except Resolver404:
         return False
     return iscoroutinefunction(match.func)

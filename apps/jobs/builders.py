@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.core.builders import iso_datetime
+from apps.jobs.models import Task
 
 Row = dict[str, Any]
 
@@ -27,6 +28,22 @@ def task_list_item(row: Row, queue_positions: dict[int, int]) -> dict[str, Any]:
         "worker_id": row["worker_id"],
         "error": row["error"],
         "queue_position": queue_positions.get(row["id"]),
+    }
+
+
+def task_event_from_model(task: Task) -> dict[str, Any]:
+    """JobTaskEventSerializer, from the Task a write service holds (its job loaded; `queue_position` when set)."""
+    return {
+        "id": task.id,
+        "job_name": task.job_name,
+        "room": task.room,
+        "status": str(task.status),  # the choice's plain value, as the ChoiceField writes it
+        "created_at": iso_datetime(task.created_at),
+        "started_at": iso_datetime(task.started_at),
+        "completed_at": iso_datetime(task.completed_at),
+        "worker_id": task.worker_id,
+        "error": task.error,
+        "queue_position": getattr(task, "queue_position", None),
     }
 
 

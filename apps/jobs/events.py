@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from apps.core.realtime import broadcast
+from apps.jobs.builders import task_event_from_model
 from apps.jobs.models import SHARED_ROOMS, Job, Task
-from apps.jobs.serializers import JobTaskEventSerializer
 
 SHARED_JOBS_GROUP = "jobs.shared"
 
@@ -24,7 +24,7 @@ def user_group(user_id: int) -> str:
 
 def task_event_data(task: Task) -> dict:
     """The task as the API shows it, without its payload (events stay small; GET the task for it)."""
-    return dict(JobTaskEventSerializer(task).data)
+    return task_event_from_model(task)  # the serializer's JSON without building one per event (issue 9)
 
 
 def task_status_changed(task: Task) -> None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.core.renderers import FastJSONRenderer
 from apps.jobs import builders, selectors, services
 from apps.jobs.models import Job, Task, TaskStatus
-from apps.jobs.serializers import JobListItemSerializer, JobTaskListItemSerializer
+from apps.jobs.serializers import JobListItemSerializer, JobTaskEventSerializer, JobTaskListItemSerializer
 from tests.jobs.factories import JobFactory, TaskFactory, WorkerFactory, WorkerJobFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,20 @@ def test_job_list_builder_equals_its_serializer(cast):
     instances = [Job.objects.prefetch_related(selectors._worker_links()).get(pk=row["id"]) for row in rows]
     built = [builders.job_list_item(row, links[row["id"]]) for row in rows]
     assert _json(built) == _json(JobListItemSerializer(instances, many=True).data)
+
+
+def test_task_event_builder_equals_its_serializer(cast):
+    """Events carry what JobTaskEventSerializer writes, for tasks as the services hold them."""
+    submitted = services.task_submit(user=cast.member, room="lab", job=cast.job, payload={"a": 1})
+    claimed = services.task_claim(user=cast.owner, worker_id=cast.worker.pk)  # started, has a worker
+    failed = TaskFactory(job=cast.job, room="lab", status=TaskStatus.FAILED, error='bad "input" \u2028 ✓')
+    failed.completed_at = timezone.now()
+    queued = services.task_submit(user=cast.member, room="lab", job=cast.job, payload={})
+    queued.queue_position = 1
+    assert claimed is not None
+    for task in (submitted, claimed, failed, queued):
+        assert _json(builders.task_event_from_model(task)) == _json(JobTaskEventSerializer(task).data)
+    assert builders.task_event_from_model(queued)["queue_position"] == 1
 
 
 def test_task_lists_omit_the_payload_and_the_detail_shows_it(cast, client_for):
