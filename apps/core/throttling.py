@@ -49,8 +49,7 @@ class CreateRateThrottle(ScopedRateThrottle):
         window = int(now // duration)
         key = f"throttle:{scope}:{ident}:{window}"
         try:
-            current = self._increment(key, duration)
-            previous = int(cache.get(f"throttle:{scope}:{ident}:{window - 1}") or 0)
+            current, previous = self._counts(key, f"throttle:{scope}:{ident}:{window - 1}", duration)
         except Exception as exc:
             logger.warning("throttle cache unavailable, allowing %s: %s", scope, exc.__class__.__name__)
             return True
@@ -65,6 +64,22 @@ class CreateRateThrottle(ScopedRateThrottle):
         # read at each request (DRF reads the rates once, at import): settings stay the truth
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) if self.scope else None
         return None if rate is None else str(rate)
+
+    def _counts(self, key: str, previous_key: str, duration: int) -> tuple[int, int]:
+        """This window's count after the increment, and the previous window's count."""
+        client: Any = getattr(cache, "client", None)
+        if not hasattr(client, "get_client"):  # not django-redis (the embedded default's locmem)
+            return self._increment(key, duration), int(cache.get(previous_key) or 0)
+        # django-redis: one round trip, not two (issue 9). The counter is created with its
+        # expiry if missing, then incremented; django-redis stores integers as plain numbers,
+        # so `cache.get` reads what INCR wrote.
+        key, previous_key = cache.make_key(key), cache.make_key(previous_key)
+        pipe = client.get_client(write=True).pipeline(transaction=False)
+        pipe.set(key, 0, ex=2 * duration, nx=True)
+        pipe.incr(key)
+        pipe.get(previous_key)
+        _, current, previous = pipe.execute()
+        return int(current), int(previous or 0)
 
     def _increment(self, key: str, duration: int) -> int:
         try:
