@@ -198,7 +198,7 @@ SCENARIOS = [
     # auth token, room access, job, insert, queue position, owners of the job's workers
     Scenario(
         name="jobs.task.submit",
-        cpu_ceiling_ms=22,
+        cpu_ceiling_ms=16,
         method="POST",
         budget=declared("jobs:room-job-tasks", "POST"),
         request=lambda s, i: Request(

@@ -196,7 +196,7 @@ SCENARIOS = [
     # assignee membership, INSERT, and the derived status only when it changes
     Scenario(
         name="projects.task.create.0_sockets",
-        cpu_ceiling_ms=26,
+        cpu_ceiling_ms=22,
         method="POST",
         budget=CREATE_BUDGET,
         request=_create("quiet"),
@@ -210,7 +210,7 @@ SCENARIOS = [
     ),
     Scenario(
         name="projects.task.create.0_sockets.sequential",
-        cpu_ceiling_ms=26,
+        cpu_ceiling_ms=22,
         method="POST",
         budget=CREATE_BUDGET,
         request=_create("quiet"),
