@@ -64,6 +64,9 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
         SILK_ENABLED="0",
         LOG_LEVEL="WARNING",
         DB_POOL_MAX_SIZE="8",
+        # the board scenarios stand for 200 viewers with one bench login; the per-user cap
+        # (100 by default, tested in tests/core) would refuse half of them
+        WEBSOCKET_MAX_PER_USER="1000",
     )
     uvicorn = os.path.join(os.path.dirname(sys.executable), "uvicorn")
     return subprocess.Popen(  # noqa: S603 - fixed argv

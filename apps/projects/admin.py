@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
 
+from apps.core.admin import ServiceRefusalAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.projects.models import Project, ProjectMember, Task, TaskStatus
 from apps.projects.services import member_remove, member_update, project_recount, task_update
@@ -81,7 +82,7 @@ class TaskStatusAdmin(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
     form = TaskAdminForm
     list_display = ("key", "title", "project", "status", "assignee", "priority", "archived_at", "updated_at")
     list_select_related = ("project", "status", "assignee")
@@ -120,13 +121,6 @@ class TaskAdmin(admin.ModelAdmin):
             data=data,
         )
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as error:  # the service refused: nothing was written (atomic)
-            self.message_user(request, f"Not saved: {error.message}", level=messages.ERROR)
-            return HttpResponseRedirect(request.path)
-
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
         project_recount(project_id=obj.project_id)
@@ -139,7 +133,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProjectMember)
-class ProjectMemberAdmin(admin.ModelAdmin):
+class ProjectMemberAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
     """Role changes and removals go through `member_update` / `member_remove` (the last admin
     stays, the board hears `member.updated` / `member.removed`); members are added through the API."""
 
@@ -165,13 +159,6 @@ class ProjectMemberAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for member in queryset.select_related("project"):
             self.delete_model(request, member)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as error:  # the service refused: nothing was written (atomic)
-            self.message_user(request, f"Not saved: {error.message}", level=messages.ERROR)
-            return HttpResponseRedirect(request.path)
 
     def delete_view(self, request, object_id, extra_context=None):
         try:

@@ -88,10 +88,15 @@ async def _run_concurrently(
 
 
 async def _hold_sockets(url: str, count: int, ready, stop, received, compression: str | None) -> None:
+    from urllib.parse import urlsplit
+
     from websockets.asyncio.client import connect
 
+    # a browser's Origin: the page's scheme, host and port (the server compares the port too)
+    origin = "http://" + urlsplit(url).netloc
+
     async def open_socket():
-        socket = await connect(url, origin="http://127.0.0.1", open_timeout=10, max_size=2**16, compression=compression)
+        socket = await connect(url, origin=origin, open_timeout=10, max_size=2**16, compression=compression)
         await asyncio.wait_for(socket.recv(), 10)  # "subscribed": the socket is in the group
         return socket
 
