@@ -2,7 +2,8 @@
 
 The rule: every SQL statement the request sends counts (the token lookup included), except
 transaction control: BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE SAVEPOINT and ROLLBACK TO
-SAVEPOINT. A test runs inside its own transaction, so a service's outermost
+SAVEPOINT (`apps.core.profiling.counts_as_query`, which Server-Timing applies too). A test
+runs inside its own transaction, so a service's outermost
 `transaction.atomic` becomes a SAVEPOINT pair here, where in production it is a BEGIN/COMMIT
 that Django does not send as statements; leaving transaction control out makes the test's
 count the production count. The figure each test asserts is the one the view declares in
@@ -22,12 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 
 from apps.core.api import Budget, declared_budget, view_class_of
-
-TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
-
-
-def counts(sql: str) -> bool:
-    return not sql.lstrip().upper().startswith(TRANSACTION_CONTROL)
+from apps.core.profiling import counts_as_query as counts  # the rule Server-Timing uses too
 
 
 def statements(call: Callable[[], object]) -> tuple[list[str], object]:

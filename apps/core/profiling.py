@@ -29,6 +29,16 @@ slow_query_logger = logging.getLogger("brisk.slow_query")
 silk_logger = logging.getLogger("brisk.silk")
 
 
+# Transaction control is not a query (the one counting rule, shared by Server-Timing and the
+# budget tests): a service's nested `atomic` sends SAVEPOINT/RELEASE, its outermost BEGIN/COMMIT
+# go through the driver unseen, so counting neither keeps the figure the same everywhere.
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def counts_as_query(sql: str) -> bool:
+    return not sql.lstrip()[:17].upper().startswith(TRANSACTION_CONTROL)
+
+
 @dataclass
 class QueryStats:
     endpoint: str
@@ -59,7 +69,8 @@ def _record_query(execute: Callable[..., Any], sql: str, params: Any, many: bool
         return execute(sql, params, many, context)
     finally:
         elapsed = time.perf_counter() - start
-        stats.count += 1
+        if counts_as_query(sql):
+            stats.count += 1
         stats.duration += elapsed
         elapsed_ms = elapsed * 1000
         if elapsed_ms >= settings.SLOW_QUERY_MS:

@@ -87,6 +87,18 @@ def test_member_add_budget(client_for):
     assert len(sql) == declared("POST", f"/api/projects/{team.project.pk}/members/").queries, "\n".join(sql)
 
 
+def test_server_timing_counts_a_write_by_the_budget_rule(client_for):
+    """The service's atomic block sends SAVEPOINT/RELEASE here (and nested ones do in production
+    too); Server-Timing leaves transaction control out, as the budget tests do, so the header
+    shows the declared figure."""
+    team = make_team()
+    client = client_for(team.admin)
+    url = f"/api/projects/{team.project.pk}/members/"
+    response = client.post(url, {"username": UserFactory().username, "role": "viewer"})
+    assert response.status_code == 201, response.json()
+    assert f'desc="{declared("POST", url).queries} queries"' in response["Server-Timing"]
+
+
 def test_project_patch_and_delete(client_for):
     team = make_team()
     client = client_for(team.admin)
