@@ -12,12 +12,17 @@ LONGPOLL_OPS = 30
 
 
 def seed(scale: int) -> dict:
-    from django.db import connection
-
     from apps.accounts.services import token_for_user
     from apps.jobs.models import JobCategory, Task, TaskStatus
     from tests.accounts.factories import UserFactory
-    from tests.jobs.factories import JobFactory, RoomFactory, RoomMemberFactory, WorkerFactory, WorkerJobFactory
+    from tests.jobs.factories import (
+        JobFactory,
+        RoomFactory,
+        RoomMemberFactory,
+        WorkerFactory,
+        WorkerJobFactory,
+        bulk_tasks,
+    )
 
     # the tests' factories: the bench's rows are built the way the tests build theirs
     member = UserFactory(username="bench-jobs-member", password="bench-jobs-password")  # noqa: S106
@@ -35,39 +40,11 @@ def seed(scale: int) -> dict:
 
     history = 10_000 * scale
     queue = 2_000 * scale
-    with connection.cursor() as cursor:
-        # history: one task in five in the bench room, one in ten pending, over 20 other rooms
-        cursor.execute(
-            """
-            INSERT INTO jobs_task (job_id, room, created_by_id, payload, status, created_at, error)
-            SELECT CASE WHEN i %% 5 = 0 THEN %(rotate)s ELSE %(first_other)s + (i %% 20) END,
-                   CASE WHEN i %% 5 = 0 THEN %(room)s ELSE 'room' || (i %% 20) END,
-                   %(user)s, jsonb_build_object('angle', i %% 360),
-                   CASE WHEN i %% 10 = 0 THEN 'pending' ELSE 'completed' END,
-                   now() - make_interval(secs => %(history)s - i + %(queue)s), ''
-            FROM generate_series(1, %(history)s) AS i
-            """,
-            {
-                "rotate": rotate.pk,
-                "first_other": others[0].pk,
-                "room": ROOM,
-                "user": member.pk,
-                "history": history,
-                "queue": queue,
-            },
-        )
-        # the queue the claim scenarios drain, oldest first
-        cursor.execute(
-            """
-            INSERT INTO jobs_task (job_id, room, created_by_id, payload, status, created_at, error)
-            SELECT %(work)s, %(room)s, %(user)s, jsonb_build_object('n', i), 'pending',
-                   now() - make_interval(secs => %(queue)s - i), ''
-            FROM generate_series(1, %(queue)s) AS i
-            """,
-            {"work": work.pk, "room": ROOM, "user": member.pk, "queue": queue},
-        )
-        cursor.execute("ANALYZE jobs_task")
-    assert [job.pk for job in others] == list(range(others[0].pk, others[0].pk + 20))
+    # history: one task in five in the bench room, one in ten pending, over 20 other rooms
+    slots = [(rotate, ROOM) if k % 5 == 0 else (others[k], f"room{k}") for k in range(20)]
+    bulk_tasks(slots=slots, n=history, created_by=member, pending_every=10, older_by_seconds=queue)
+    # the queue the claim scenarios drain, oldest first
+    bulk_tasks(slots=[(work, ROOM)], n=queue, created_by=member)
     sample = Task.objects.filter(job=rotate, status=TaskStatus.PENDING).order_by("-id").values_list("id", flat=True)
     return {
         "member_token": token_for_user(user=member),

@@ -55,3 +55,45 @@ class TaskFactory(factory.django.DjangoModelFactory):
     room = factory.LazyAttribute(lambda o: o.job.room if not o.job.room.startswith("@") else "lab")
     created_by = factory.SubFactory(UserFactory)
     payload = factory.LazyFunction(lambda: {"n": 1})
+
+
+def bulk_tasks(
+    *,
+    slots: list[tuple[Job, str]],
+    n: int,
+    created_by,
+    pending_every: int = 1,
+    pending_at: int = 0,
+    older_by_seconds: int = 0,
+) -> None:
+    """Insert `n` tasks in one INSERT ... SELECT generate_series (the EXPLAIN tests and the bench
+    share it; a factory per row would take minutes at 100k).
+
+    Task i goes to `slots[i % len(slots)]` (a job and the room it was submitted in), is pending
+    when `i % pending_every == pending_at` and completed otherwise, carries `{"n": i}`, and was
+    created `n - i + older_by_seconds` seconds ago: ids and creation times rise together.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO jobs_task (job_id, room, created_by_id, payload, status, created_at, error)
+            SELECT (%(jobs)s::bigint[])[1 + i %% %(k)s], (%(rooms)s::text[])[1 + i %% %(k)s], %(user)s,
+                   jsonb_build_object('n', i),
+                   CASE WHEN i %% %(every)s = %(at)s THEN 'pending' ELSE 'completed' END,
+                   now() - make_interval(secs => %(n)s - i + %(older)s), ''
+            FROM generate_series(1, %(n)s) AS i
+            """,
+            {
+                "jobs": [job.pk for job, _ in slots],
+                "rooms": [room for _, room in slots],
+                "k": len(slots),
+                "user": created_by.pk,
+                "every": pending_every,
+                "at": pending_at,
+                "n": n,
+                "older": older_by_seconds,
+            },
+        )
+        cursor.execute("ANALYZE jobs_task")

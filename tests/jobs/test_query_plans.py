@@ -6,7 +6,7 @@ from django.db import connection
 from apps.jobs.models import Task, TaskStatus
 from apps.jobs.selectors import QUEUE_POSITIONS_SQL, task_claim_candidates, task_rows_for_job, task_rows_for_room
 from tests.accounts.factories import UserFactory
-from tests.jobs.factories import JobFactory, WorkerFactory, WorkerJobFactory
+from tests.jobs.factories import JobFactory, WorkerFactory, WorkerJobFactory, bulk_tasks
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.slow]
 
@@ -20,21 +20,15 @@ def many_tasks():
     jobs = [JobFactory(room="room0", name=f"job{i}") for i in range(10)]
     worker = WorkerFactory(user=user)
     WorkerJobFactory(worker=worker, job=jobs[3])
-    first = jobs[0].pk
+    bulk_tasks(
+        slots=[(jobs[i % 10], f"room{i % 20}") for i in range(20)],
+        n=TASKS,
+        created_by=user,
+        pending_every=10,
+        pending_at=3,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO jobs_task (job_id, room, created_by_id, payload, status, created_at, error)
-            SELECT %s + (i %% 10), 'room' || (i %% 20), %s, '{"n": 1}'::jsonb,
-                   CASE WHEN i %% 10 = 3 THEN 'pending' ELSE 'completed' END,
-                   now() - make_interval(secs => %s - i), ''
-            FROM generate_series(1, %s) AS i
-            """,
-            [first, user.pk, TASKS, TASKS],
-        )
-        cursor.execute("ANALYZE jobs_task")
         cursor.execute("ANALYZE jobs_workerjob")
-    assert jobs[-1].pk == first + 9
     return {"jobs": jobs, "worker": worker}
 
 
