@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
 from apps.core.converters import MAX_ID
@@ -343,7 +342,7 @@ class TaskClaimView(BriskView):
         return Response({"task": JobTaskSerializer(task).data if task is not None else None})
 
 
-class TaskDetailView(LongPoll, APIView):
+class TaskDetailView(LongPoll, BriskView):
     """One task. With `Prefer: wait=N` the GET is a long-poll (apps.core.longpoll) woken by the task's
     events: it answers once the status changed, at once for a finished task, else after N seconds."""
 
@@ -356,6 +355,7 @@ class TaskDetailView(LongPoll, APIView):
     def longpoll_settled(self, data) -> bool:
         return data["status"] in TERMINAL_STATUSES
 
+    access = {"GET": AUTHENTICATED, "PATCH": AUTHENTICATED}  # the selectors scope to the caller's rooms
     query_budget = {"GET": 2, "PATCH": 3}  # see the comments on each handler
 
     # auth, task (visibility, job, worker, queue position)
