@@ -24,6 +24,6 @@ SCENARIOS = [
     ),
     # SELECT 1 (plus a cache and a channel-layer round trip)
     Scenario(
-        name="core.healthz", cpu_ceiling_ms=12, method="GET", budget=1, request=lambda s, i: Request("GET", "/healthz")
+        name="core.healthz", cpu_ceiling_ms=16, method="GET", budget=1, request=lambda s, i: Request("GET", "/healthz")
     ),
 ]

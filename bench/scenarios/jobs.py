@@ -175,7 +175,7 @@ SCENARIOS = [
     # auth token, room access, job, insert, queue position, owners of the job's workers
     Scenario(
         name="jobs.task.submit",
-        cpu_ceiling_ms=16,
+        cpu_ceiling_ms=20,
         method="POST",
         budget=declared("jobs:room-job-tasks", "POST"),
         request=lambda s, i: Request(
@@ -188,7 +188,7 @@ SCENARIOS = [
     # claim: auth, heartbeat, job ids, FOR UPDATE SKIP LOCKED, UPDATE; each PATCH: auth, task, UPDATE
     Scenario(
         name="jobs.task.claim_complete",
-        cpu_ceiling_ms=60,
+        cpu_ceiling_ms=80,
         method="POST",
         budget=declared("jobs:task-claim", "POST"),
         custom=claim_and_complete,

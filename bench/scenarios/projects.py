@@ -201,21 +201,21 @@ SCENARIOS = [
     # assignee membership, INSERT, and the derived status only when it changes
     Scenario(
         name="projects.task.create.0_sockets",
-        cpu_ceiling_ms=22,
+        cpu_ceiling_ms=26,
         method="POST",
         budget=CREATE_BUDGET,
         request=_create("quiet"),
     ),
     Scenario(
         name=f"projects.task.create.{SOCKETS}_sockets",
-        cpu_ceiling_ms=60,
+        cpu_ceiling_ms=80,
         method="POST",
         budget=CREATE_BUDGET,
         custom=create_with_sockets,
     ),
     Scenario(
         name="projects.task.create.0_sockets.sequential",
-        cpu_ceiling_ms=22,
+        cpu_ceiling_ms=26,
         method="POST",
         budget=CREATE_BUDGET,
         request=_create("quiet"),
@@ -223,7 +223,7 @@ SCENARIOS = [
     ),
     Scenario(
         name=f"projects.task.create.{SOCKETS}_sockets.sequential",
-        cpu_ceiling_ms=60,
+        cpu_ceiling_ms=80,
         method="POST",
         budget=CREATE_BUDGET,
         custom=functools.partial(create_with_sockets, concurrency=1),
