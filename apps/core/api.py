@@ -5,15 +5,16 @@ A Brisk endpoint is a `BriskView` (or, under a scoped object such as `/projects/
 
     class TaskListView(ProjectView):
         access = {"GET": MEMBER, "POST": WRITER}           # who may call each method
-        query_budget = {"GET": 3, "POST": Budget(7, fewest=6)}  # SQL queries per request
+        query_budget = {"GET": 3, "POST": Budget(7, fewest=5)}  # SQL queries per request
 
         def get(self, request, project_id):
-            return self.page(selectors.task_list(project=self.scope), TaskSerializer)
+            rows = selectors.task_list_rows(project_id=self.scope.pk, filters=self.filters)
+            return self.page(rows, builders.task_items)  # or an output serializer class
 
         def post(self, request, project_id):
             data = self.validated(TaskCreateSerializer)
-            task = services.task_create(project=self.scope, reporter=request.user, **data)
-            return Response(TaskDetailSerializer(task).data, status=201)
+            task = services.task_create(project=self.scope, reporter=self.caller, **data)
+            return Response(builders.task_detail_from_model(task), status=201)
 
 `initial()` runs once per request, before the handler: DRF's authentication and
 throttles, then the scope selector (`get_scope()`: a queryset filtered to the caller, so a
