@@ -14,6 +14,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
+from apps.accounts.exceptions import UserNotFound
 from apps.accounts.models import User
 
 
@@ -53,3 +54,11 @@ def active_user_by_reference(*, username: str | None = None, email: str | None =
     found = list(candidates[:2])
     # an email two accounts share names nobody in particular: the same answer as "no such user"
     return found[0] if len(found) == 1 else None
+
+
+def user_to_add(*, username: str | None = None, email: str | None = None) -> User:
+    """The user a member endpoint adds; any user that cannot be added is the same `UserNotFound`."""
+    user = active_user_by_reference(username=username, email=email)
+    if user is None:
+        raise UserNotFound(field="username" if username is not None else "email")
+    return user

@@ -36,14 +36,6 @@ class SharedRoomSuperuserOnly(ForbiddenError):
     code = "shared_room_superuser_only"
 
 
-class UserNotFound(ApplicationError):
-    """Also the answer for an inactive user or an ambiguous email: the same 400 either way."""
-
-    code = "user_not_found"
-    field = "username"
-    default_message = "No user can be added with this username or email."
-
-
 # --- workers and jobs -----------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from apps.accounts.lookup import active_user_by_reference
+from apps.accounts.lookup import user_to_add
 from apps.accounts.models import User
 from apps.jobs import events
 from apps.jobs.exceptions import (
@@ -21,7 +21,6 @@ from apps.jobs.exceptions import (
     SharedRoom,
     TaskChanged,
     TaskChangeForbidden,
-    UserNotFound,
     WorkerNotFound,
     WorkerNotServingJob,
 )
@@ -80,9 +79,7 @@ def room_member_add(*, room: str, username: str | None = None, email: str | None
     obj = Room.objects.filter(name=room).first()
     if obj is None:
         raise RoomNotFound(f"Unknown room {room!r}.")
-    member = active_user_by_reference(username=username, email=email)
-    if member is None:
-        raise UserNotFound(field="username" if username is not None else "email")
+    member = user_to_add(username=username, email=email)
     _, created = RoomMember.objects.get_or_create(room=obj, user=member)
     return created
 

@@ -32,14 +32,6 @@ class AdminRequired(ForbiddenError):
     default_message = "Only a project admin can do this."
 
 
-class UserNotFound(ApplicationError):
-    """Also the answer for an inactive user or an ambiguous email: the same 400 either way."""
-
-    code = "user_not_found"
-    field = "username"
-    default_message = "No user can be added with this username or email."
-
-
 class MemberExists(ConflictError):
     code = "member_exists"
     default_message = "The user is already a member of this project."

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.lookup import active_user_by_reference
+from apps.accounts.lookup import user_to_add
 from apps.accounts.models import User
 from apps.core.services import model_update
 from apps.projects.events import member_event, member_removed
@@ -17,7 +17,6 @@ from apps.projects.exceptions import (
     MemberExists,
     MemberNotFound,
     ProjectKeyTaken,
-    UserNotFound,
 )
 from apps.projects.models import Project, ProjectMember, TaskStatus
 from apps.projects.selectors import (
@@ -82,9 +81,7 @@ def _admins_left_without(project_id: int, user_id: int) -> int:
 @transaction.atomic
 def member_add(*, project: Project, role: str, username: str | None = None, email: str | None = None) -> ProjectMember:
     """Add the user named by `username` or `email`; any user that cannot be added is the same 400."""
-    user = active_user_by_reference(username=username, email=email)
-    if user is None:
-        raise UserNotFound(field="username" if username is not None else "email")
+    user = user_to_add(username=username, email=email)
     try:
         with transaction.atomic():
             member = ProjectMember.objects.create(project=project, user=user, role=role)
