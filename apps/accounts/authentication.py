@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication as DRFTokenAuthentication
+from rest_framework.authentication import get_authorization_header
 
 from apps.accounts.tokens import token_for_key
 
@@ -14,7 +15,18 @@ class TokenAuthentication(DRFTokenAuthentication):
     DRF's header parsing (and its 401 with `WWW-Authenticate: Token`) is kept; only the
     lookup changes: hashed keys, expiry and revocation live in `apps.accounts.tokens`.
     `request.auth` is the `ApiToken`, so logout can revoke exactly the caller's token.
+    `Authorization: Bearer <key>` is the same token (the zndraw-joblib client and most HTTP
+    libraries send Bearer); the 401's `WWW-Authenticate` still names `Token`.
     """
+
+    def authenticate(self, request):
+        scheme = get_authorization_header(request).split(b" ", 1)[0]
+        if scheme.lower() == b"bearer":
+            self.keyword = "Bearer"  # DRF makes one authenticator per request: this one only
+        return super().authenticate(request)
+
+    def authenticate_header(self, request):
+        return "Token"
 
     def authenticate_credentials(self, key):
         token = token_for_key(key)

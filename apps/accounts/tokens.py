@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken, User
+from apps.core.compiled import compiled_query, concrete_columns, instance_from_row
 
 # Longer than any key we issue (43 characters) or issued (40): longer input is refused unhashed.
 MAX_KEY_LENGTH = 64
@@ -34,14 +35,27 @@ def password_mark(user: User) -> str:
     return hashlib.sha256(f"brisk-token-mark:{user.password}".encode()).hexdigest()
 
 
+# The token and every column of its user (what select_related("user") loads): request.user is
+# a whole User, for services and permission checks alike.
+_TOKEN_COLUMNS = (*concrete_columns(ApiToken), *concrete_columns(User, "user__"))
+
+
+@compiled_query(params={"digest": str, "now": datetime})
+def _live_token(*, digest: str, now: datetime):
+    # every authenticated request runs this: compiled once per process (apps.core.compiled)
+    return ApiToken.objects.filter(digest=digest, expires_at__gt=now).values(*_TOKEN_COLUMNS)
+
+
 def token_for_key(key: str) -> ApiToken | None:
     """The live token for `key` with its user (one query, token joined to user), or None."""
     if not key or len(key) > MAX_KEY_LENGTH:
         return None
-    token = (
-        ApiToken.objects.select_related("user").filter(digest=key_digest(key), expires_at__gt=timezone.now()).first()
-    )
-    if token is None or not token.user.is_active or token.password_mark != password_mark(token.user):
+    rows = _live_token.rows(digest=key_digest(key), now=timezone.now())
+    if not rows:
+        return None
+    token = instance_from_row(ApiToken, rows[0])
+    token.user = instance_from_row(User, rows[0], "user__")
+    if not token.user.is_active or token.password_mark != password_mark(token.user):
         return None
     return token
 

@@ -5,10 +5,10 @@ A Brisk endpoint is a `BriskView` (or, under a scoped object such as `/projects/
 
     class TaskListView(ProjectView):
         access = {"GET": MEMBER, "POST": WRITER}           # who may call each method
-        query_budget = {"GET": 3, "POST": Budget(7, fewest=5)}  # SQL queries per request
+        query_budget = {"GET": 3, "POST": Budget(6, fewest=5)}  # SQL queries per request
 
         def get(self, request, project_id):
-            rows = selectors.task_list_rows(project_id=self.scope.pk, filters=self.filters)
+            rows = selectors.task_list_page(project_id=self.scope.pk, filters=self.filters)
             return self.page(rows, builders.task_items)  # or an output serializer class
 
         def post(self, request, project_id):
@@ -22,6 +22,11 @@ stranger gets 404 and learns nothing), then the method's access rule (`check_acc
 403 for a member without the role). A handler therefore says what it does and nothing
 else. A class whose handler has no `access` or `query_budget` entry cannot be defined
 (ImproperlyConfigured at import), and a method without an entry is refused with 405.
+
+A scope selector, the token lookup and a hot page query are compiled once per process
+(`apps.core.compiled.compiled_query`): `get_scope()` returns a model instance built from the
+compiled row, and a handler pages a bound compiled query exactly as it pages a queryset
+(`self.page(selectors.task_list_page(...), builders.task_items)`).
 
 `query_budget` is the single declaration of the endpoint's SQL cost (auth token lookup
 included): the tests (`tests/querybudget.py`), the OpenAPI description ("Queries: N"),

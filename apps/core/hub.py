@@ -14,17 +14,35 @@ The layer messages (built by `apps.core.realtime`'s sender):
 where an envelope is an event `{"type", "data", "seq"}` or the control item
 `{"type": "hub.revoke", "user_id": n}`: that user's listeners on the group are
 revoked (a socket sees the events queued before it, then closes 4403).
+
+On channels-redis the hub reads its channel itself: its channel is an ordinary one of
+its own (`hub.<uuid>`, one Redis sorted set only it reads) and one `BZMPOP` takes every
+message waiting there, up to `RECEIVE_BATCH`, in one round trip. The layer's `receive`
+made four per message (a clean-up script, `BZPOPMIN`, then `ZADD` and `ZPOPMIN` on a
+back-up queue that keeps a message when a consumer is cancelled mid-read; the hub's
+messages are only ever for this process, which a cancelled read means is stopping).
+Any other layer (the in-memory one) is read through its `receive`.
+
+A group whose last local listener goes is left `LEAVE_AFTER_SECONDS` later, together
+with every other group due by then (one pipelined `ZREM` per Redis host on
+channels-redis): a long-poll leaves its task's group when it answers, and a client that
+polls again at once finds the group still joined (no `group_add`); two thousand polls
+answering together leave in a few round trips, not two thousand. Until then the group's
+events still reach the hub and find no listener.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import uuid
 import weakref
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.core.serializers.json import DjangoJSONEncoder
 
 logger = logging.getLogger("brisk.hub")
@@ -34,6 +52,9 @@ REVOKE = "hub.revoke"
 # channels-redis forgets group members after its group_expiry (a day); the hub re-joins
 # its groups well before that while it is alive.
 REJOIN_SECONDS = 3600.0
+# A group nobody follows any more is left this long after, with the others due by then.
+LEAVE_AFTER_SECONDS = 2.0
+RECEIVE_BATCH = 100  # messages taken off the hub's channel in one read (channels-redis)
 
 
 class Listener(Protocol):
@@ -49,6 +70,8 @@ class Listener(Protocol):
 class Hub:
     """One per event loop (one per server process); see the module docstring."""
 
+    leave_after = LEAVE_AFTER_SECONDS
+
     def __init__(self, layer: Any) -> None:
         self.layer = layer
         self.listeners: dict[str, set[Listener]] = {}
@@ -58,6 +81,8 @@ class Hub:
         self._channel_lock = asyncio.Lock()
         self._pump: asyncio.Task[None] | None = None
         self._rejoin: asyncio.Task[None] | None = None
+        self._leaving: dict[str, float] = {}  # group -> when to leave it (loop time), earliest first
+        self._leaver: asyncio.Task[None] | None = None
 
     # --- joining and leaving --------------------------------------------------------
 
@@ -68,6 +93,7 @@ class Hub:
         listener is then not subscribed.
         """
         self.listeners.setdefault(group, set()).add(listener)
+        self._leaving.pop(group, None)
         if group in self.joined:
             return
         try:
@@ -86,18 +112,63 @@ class Hub:
         listeners.discard(listener)
         if not listeners:
             del self.listeners[group]
-            asyncio.get_running_loop().create_task(self._leave_if_unused(group))
+            # Left a little later, with the others due then: a listener that comes back
+            # meanwhile (a client polling again) finds the group still joined.
+            loop = asyncio.get_running_loop()
+            self._leaving.pop(group, None)  # re-inserted last: the dict stays in deadline order
+            self._leaving[group] = loop.time() + self.leave_after
+            if self._leaver is None or self._leaver.done():
+                self._leaver = loop.create_task(self._leave_later())
 
-    async def _leave_if_unused(self, group: str) -> None:
-        # Under the group's lock, so a leave and a later join reach the layer in order.
-        async with self._lock(group):
-            if group in self.listeners or group not in self.joined:
-                return
-            self.joined.discard(group)
+    async def _leave_later(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._leaving:
+            first = next(iter(self._leaving.values()))
+            await asyncio.sleep(max(0.0, first - loop.time()))
+            now = loop.time()
+            due = []
+            for group, at in list(self._leaving.items()):
+                if at > now:
+                    break
+                del self._leaving[group]
+                due.append(group)
             try:
-                await self.layer.group_discard(group, await self.channel())
-            except Exception as exc:  # the membership expires anyway; stray events find no listener
+                await self._leave_if_unused(due)
+            except Exception as exc:  # the memberships expire anyway; stray events find no listener
                 logger.warning("hub group_discard failed: %s", exc.__class__.__name__)
+
+    async def _leave_if_unused(self, groups: list[str]) -> None:
+        """Leave those of `groups` nobody follows any more, in one round trip per Redis host."""
+        # Under each group's lock, so a leave and a later join reach the layer in order.
+        async with contextlib.AsyncExitStack() as stack:
+            leaving = []
+            for group in groups:
+                if group in self.listeners or group not in self.joined:
+                    continue
+                await stack.enter_async_context(self._lock(group))
+                if group in self.listeners or group not in self.joined:
+                    continue
+                self.joined.discard(group)
+                leaving.append(group)
+            if not leaving:
+                return
+            channel = await self.channel()
+            if not _reads_redis(self.layer):
+                await asyncio.gather(*(self.layer.group_discard(group, channel) for group in leaving))
+                return
+            by_host: dict[int, list[str]] = {}
+            for group in leaving:
+                by_host.setdefault(self.layer.consistent_hash(group), []).append(group)
+            await asyncio.gather(
+                *(self._discard(index, host_groups, channel) for index, host_groups in by_host.items())
+            )
+
+    async def _discard(self, index: int, groups: list[str], channel: str) -> None:
+        """channels-redis' `group_discard` (a ZREM of the channel from the group's set) for many groups at once."""
+        pipe = self.layer.connection(index).pipeline(transaction=False)
+        for group in groups:
+            pipe.zrem(self.layer._group_key(group), channel)
+        await pipe.execute()
 
     def _lock(self, group: str) -> asyncio.Lock:
         lock = self._locks.get(group)
@@ -110,17 +181,36 @@ class Hub:
         if self._channel is None:
             async with self._channel_lock:
                 if self._channel is None:
-                    self._channel = await self.layer.new_channel("hub.")
+                    self._channel = (
+                        f"hub.{uuid.uuid4().hex}" if _reads_redis(self.layer) else await self.layer.new_channel("hub.")
+                    )
                     self._pump = asyncio.get_running_loop().create_task(self._receive_forever())
                     self._rejoin = asyncio.get_running_loop().create_task(self._rejoin_forever())
         return self._channel
 
     # --- receiving ------------------------------------------------------------------
 
+    async def _receive(self) -> list[dict[str, Any]]:
+        """The next messages on the hub's channel (waits for at least one; see the module docstring)."""
+        assert self._channel is not None
+        if not _reads_redis(self.layer):
+            return [await self.layer.receive(self._channel)]
+        client = self.layer.connection(self.layer.consistent_hash(self._channel))
+        key = self.layer.prefix + self._channel
+        popped = await client.bzmpop(self.layer.brpop_timeout, 1, [key], min=True, count=RECEIVE_BATCH)
+        if popped is None:
+            return []  # the blocking read timed out: read again
+        messages = []
+        for member, _score in popped[1]:
+            message = self.layer.deserialize(member)
+            message.pop("__asgi_channel__", None)  # the layer's routing list: always this channel
+            messages.append(message)
+        return messages
+
     async def _receive_forever(self) -> None:
         while True:
             try:
-                message = await self.layer.receive(self._channel)
+                messages = await self._receive()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a layer hiccup must not end every local socket
@@ -130,10 +220,11 @@ class Hub:
                 logger.warning("hub receive failed: %s: %s", exc.__class__.__name__, exc)
                 await asyncio.sleep(1)
                 continue
-            try:
-                self.dispatch(message)
-            except Exception:
-                logger.exception("hub could not dispatch a message")
+            for message in messages:
+                try:
+                    self.dispatch(message)
+                except Exception:
+                    logger.exception("hub could not dispatch a message")
 
     async def _rejoin_forever(self) -> None:
         while True:
@@ -161,6 +252,13 @@ class Hub:
             text = json.dumps(item, cls=DjangoJSONEncoder)  # once for all local listeners
             for listener in listeners:
                 listener.deliver(item, text)
+
+
+def _reads_redis(layer: Any) -> bool:
+    """Whether the hub reads its channel from Redis itself: channels-redis' core layer, with the internals used."""
+    return isinstance(layer, RedisChannelLayer) and all(
+        hasattr(layer, name) for name in ("connection", "consistent_hash", "prefix", "deserialize", "brpop_timeout")
+    )
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -15,21 +15,23 @@ authentication, permissions, throttles, exception handler and schema) in short b
 the object's channel group through the process hub (`apps.core.hub`: one layer
 subscription per group per process). It subscribes before its first look, so a
 change between the look and the wait is not missed. While it waits it holds no
-database connection and no thread: the request's idle sync thread is let go and a
-new one is made for the next burst. Each user holds at most `LONGPOLL_MAX_PER_USER`
-waiting polls across all processes (429 beyond).
+database connection and no thread: the request's idle sync thread is let go, and
+each look runs on a thread lent for it from a few per process (`_Looks`). Each user
+holds at most `LONGPOLL_MAX_PER_USER` waiting polls across all processes (429 beyond).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import SyncToAsync, sync_to_async
+from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_vary_headers
@@ -101,16 +103,46 @@ def release_request_thread() -> None:
         executor.shutdown(wait=False)
 
 
-_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+class _Looks:
+    """One per event loop: at most `size` long-poll looks at once, each on a lent sync thread.
+
+    A thousand polls woken (or started) at once queue on the gate, on the event loop,
+    rather than on the connection pool (whose wait times out). A look runs on one of
+    at most `size` long-lived threads, lent for the look through asgiref's
+    `ThreadSensitiveContext(executor=...)`, instead of a new thread per look: starting
+    a thread blocks the event loop until the OS runs it, which on a busy machine
+    delayed every other wake-up behind it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.gate = asyncio.Semaphore(size)
+        self.idle: list[ThreadPoolExecutor] = []
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self.gate:
+            context = SyncToAsync.thread_sensitive_context.get(None)
+            if getattr(AsyncToSync.executors, "current", None) is not None or getattr(context, "_executor", None):
+                yield  # sync calls already go to a thread their creator owns (a sync caller, a test)
+                return
+            thread = self.idle.pop() if self.idle else ThreadPoolExecutor(1, thread_name_prefix="longpoll-look")
+            try:
+                async with ThreadSensitiveContext(executor=thread):
+                    yield
+            finally:
+                self.idle.append(thread)
 
 
-def _database_gate() -> asyncio.Semaphore:
-    """This event loop's bound on long-polls touching the database at once: the pool's size."""
+_looks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Looks] = weakref.WeakKeyDictionary()
+
+
+def _looks_here() -> _Looks:
+    """This event loop's looks: as many at once as the database pool serves (one kept for the rest)."""
     loop = asyncio.get_running_loop()
-    gate = _gates.get(loop)
-    if gate is None:
-        gate = _gates[loop] = asyncio.Semaphore(max(1, settings.DB_POOL_MAX_SIZE - 1))
-    return gate
+    looks = _looks.get(loop)
+    if looks is None:
+        looks = _looks[loop] = _Looks(max(1, settings.DB_POOL_MAX_SIZE - 1))
+    return looks
 
 
 class LongPoll(_ViewBase):
@@ -165,11 +197,8 @@ class LongPoll(_ViewBase):
         release_request_thread()  # the thread Django made for request_started is idle from here on
 
         async def look() -> Response:
-            # A thousand polls woken (or started) at once queue here, on the event loop,
-            # rather than on the connection pool (whose wait times out) with a thread each.
-            async with _database_gate():
+            async with _looks_here().slot():
                 response: Response = await db_burst(drf_view, request, *args, **kwargs)
-            release_request_thread()
             request._longpoll_looked = True  # type: ignore[attr-defined]  # a marker check_throttles reads
             return response
 

@@ -113,7 +113,7 @@ class BeforeIdCursorPagination(BasePagination):
     ) -> list[Any]:
         self.limit = parse_limit(request)
         before = request.query_params.get("before")
-        if before is not None and before != "":
+        if before is not None:  # an empty `before=` is a 400 like any non-integer
             try:
                 before_id = int(before)
             except (TypeError, ValueError):
@@ -153,7 +153,7 @@ class BeforeIdCursorPagination(BasePagination):
                 "in": "query",
                 "required": False,
                 "description": "Only rows with an id below this one (the previous page's next_before).",
-                "schema": {"type": "integer", "minimum": 1},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
             },
             {
                 "name": "limit",

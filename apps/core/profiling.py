@@ -172,6 +172,12 @@ def _response_without_body(response: HttpResponseBase) -> HttpResponse:
     return shown
 
 
+def silk_is_recording() -> bool:
+    """Whether silk records this request's SQL (a sampled request): compiled queries then run
+    through the ORM, so silk's record shows every query of the request."""
+    return _silk_recording.get()
+
+
 def install_silk_sql_hook() -> None:
     """silk's SQL recorder, for sampled requests only.
 

@@ -3,7 +3,8 @@
 `broadcast(group, type, data)` never blocks or fails the request that calls it: the
 event is handed to the server's event loop after commit, and the loop's sender sends
 what has piled up in batches: one channel-layer message per group per batch (every
-process following the group has subscribed once, through `apps.core.hub`). Each
+process following the group has subscribed once, through `apps.core.hub`), the whole batch
+in two Redis round trips (`_send_redis`). Each
 event carries a per-group sequence number (`seq`, increasing by one per event), so a
 client that sees a gap knows it missed something and refetches. Nothing is dropped
 silently: a send that fails, or an event shed because the backlog is full, is counted
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import json
 import logging
 import os
@@ -30,12 +32,14 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http.request import split_domain_port, validate_host
+from redis.exceptions import NoScriptError
 
 from apps.accounts.tokens import user_for_token
 from apps.core import concurrency
@@ -97,6 +101,26 @@ async def _reserve_seqs(layer: Any, group: str, n: int) -> int:
     return int(last)
 
 
+def _number(items: list[dict[str, Any]], last: int) -> list[dict[str, Any]]:
+    """`items` with the event numbers that end at `last` (hub control items take none)."""
+    seq = last - sum(1 for item in items if item.get("type") != REVOKE) + 1
+    numbered = []
+    for item in items:
+        if item.get("type") != REVOKE:
+            item = {**item, "seq": seq}
+            seq += 1
+        numbered.append(item)
+    return numbered
+
+
+def _chunks(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [items[start : start + BATCH_MAX_EVENTS] for start in range(0, len(items), BATCH_MAX_EVENTS)]
+
+
+def _events(items: list[dict[str, Any]]) -> int:
+    return sum(1 for item in items if item.get("type") != REVOKE)
+
+
 async def send_batch(group: str, items: list[dict[str, Any]], *, skipped: int = 0) -> None:
     """Send `items` (event envelopes and hub control items) to `group`, numbering the events.
 
@@ -106,24 +130,152 @@ async def send_batch(group: str, items: list[dict[str, Any]], *, skipped: int = 
     layer = get_channel_layer()
     if layer is None:
         return
-    events = sum(1 for item in items if item.get("type") != REVOKE)
+    if _fused(layer):
+        await _send_redis(layer, {group: items}, {group: skipped})
+        return
+    events = _events(items)
     if events or skipped:
-        seq = await asyncio.wait_for(_reserve_seqs(layer, group, events + skipped), SEND_TIMEOUT_SECONDS)
-        seq -= events - 1
-        numbered = []
-        for item in items:
-            if item.get("type") != REVOKE:
-                item = {**item, "seq": seq}
-                seq += 1
-            numbered.append(item)
-        items = numbered
-    for start in range(0, len(items), BATCH_MAX_EVENTS):
-        chunk = items[start : start + BATCH_MAX_EVENTS]
+        last = await asyncio.wait_for(_reserve_seqs(layer, group, events + skipped), SEND_TIMEOUT_SECONDS)
+        items = _number(items, last)
+    for chunk in _chunks(items):
         await asyncio.wait_for(
             layer.group_send(group, {"type": BATCH, "group": group, "items": chunk}), SEND_TIMEOUT_SECONDS
         )
         _count("messages_sent")
     _count("events_sent", events)
+
+
+# --- the Redis send: two round trips per batch, whatever its number of groups ----------
+#
+# channels-redis' group_send costs three round trips per group (prune, list, send) and the
+# sequence numbers a fourth; a create's event cost more CPU in redis-py than the create's SQL
+# (issue 9). Here one script per Redis host reserves the numbers of every group of the batch
+# and lists their channels, and one more delivers every message to the channels that follow
+# (none when nobody does). Same keys, same message format, same capacity and expiry rules as
+# channels-redis' own group_send (4.x), so its `receive` reads them unchanged.
+
+_RESERVE_AND_LIST = """
+local groups = #KEYS / 2
+local seq_expiry = ARGV[groups + 1]
+local group_cutoff = ARGV[groups + 2]
+local out = {}
+for i = 1, groups do
+  local last = 0
+  local n = tonumber(ARGV[i])
+  if n > 0 then
+    last = redis.call('INCRBY', KEYS[2 * i - 1], n)
+    redis.call('EXPIRE', KEYS[2 * i - 1], seq_expiry)
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[2 * i], 0, group_cutoff)
+  out[i] = {last, redis.call('ZRANGE', KEYS[2 * i], 0, -1)}
+end
+return out
+"""
+
+_DELIVER = """
+local n = #KEYS
+local expiry = ARGV[3 * n + 1]
+local cutoff = ARGV[3 * n + 2]
+local over_capacity = 0
+for i = 1, n do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, cutoff)
+  if redis.call('ZCARD', KEYS[i]) < tonumber(ARGV[3 * i - 1]) then
+    redis.call('ZADD', KEYS[i], ARGV[3 * i], ARGV[3 * i - 2])
+    redis.call('EXPIRE', KEYS[i], expiry)
+  else
+    over_capacity = over_capacity + 1
+  end
+end
+return over_capacity
+"""
+
+
+def _fused(layer: Any) -> bool:
+    """Whether `layer` is channels-redis' core layer with the internals the fused send relies on
+    (pinned in requirements; any other layer, or a changed one, takes the stock group_send)."""
+    return isinstance(layer, RedisChannelLayer) and all(
+        hasattr(layer, name) for name in ("_group_key", "_map_channel_keys_to_connection", "connection")
+    )
+
+
+_SHA = {script: hashlib.sha1(script.encode()).hexdigest() for script in (_RESERVE_AND_LIST, _DELIVER)}  # noqa: S324 - Redis names scripts by SHA-1
+_last_score = 0.0
+
+
+async def _run_script(client: Any, script: str, keys: list[Any], args: list[Any]) -> Any:
+    try:
+        return await client.evalsha(_SHA[script], len(keys), *keys, *args)
+    except NoScriptError:  # a restarted Redis forgot it: the first call sends the text
+        return await client.eval(script, len(keys), *keys, *args)
+
+
+def _next_score() -> float:
+    # a channel's messages pop lowest score first: strictly increasing scores keep this
+    # process's messages in send order (equal scores would order them by their random prefix)
+    global _last_score
+    _last_score = max(time.time(), _last_score + 1e-6)
+    return _last_score
+
+
+async def _send_redis(layer: RedisChannelLayer, by_group: dict[str, list[dict[str, Any]]], skipped: Any) -> None:
+    """Number and send every group's items (see above). Raises when Redis fails; the caller counts the loss."""
+    by_host: dict[int, list[str]] = {}
+    for group in by_group:
+        by_host.setdefault(layer.consistent_hash(group), []).append(group)
+    now = int(time.time())
+
+    async def reserve(index: int, groups: list[str]) -> list[Any]:
+        keys: list[Any] = []
+        for group in groups:
+            keys += [f"{layer.prefix}:seq:{group}", layer._group_key(group)]
+        counts = [_events(by_group[group]) + skipped.get(group, 0) for group in groups]
+        return list(
+            await _run_script(
+                layer.connection(index),
+                _RESERVE_AND_LIST,
+                keys,
+                [*counts, layer.group_expiry, now - layer.group_expiry],
+            )
+        )
+
+    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+        hosts = list(by_host.items())
+        answers = await asyncio.gather(*(reserve(index, groups) for index, groups in hosts))
+    deliveries: dict[int, list[Any]] = {}  # host -> [key, message, capacity, score, ...]
+    messages = 0
+    for (_, groups), answer in zip(hosts, answers, strict=True):
+        for group, (last, channels) in zip(groups, answer, strict=True):
+            items = by_group[group]
+            if not items:
+                continue
+            if _events(items) or skipped.get(group, 0):
+                items = _number(items, int(last))
+            names = [name.decode("utf8") for name in channels]
+            if not names:  # nobody follows the group: numbered and done
+                continue
+            for chunk in _chunks(items):
+                to_host, to_message, capacity = layer._map_channel_keys_to_connection(
+                    names, {"type": BATCH, "group": group, "items": chunk}
+                )
+                score = _next_score()
+                for index, channel_keys in to_host.items():
+                    for key in channel_keys:
+                        deliveries.setdefault(index, []).append((key, to_message[key], capacity[key], score))
+                messages += 1
+    if deliveries:
+        expiry = int(layer.expiry)
+
+        async def deliver(index: int, entries: list[Any]) -> None:
+            keys = [entry[0] for entry in entries]
+            args = [value for entry in entries for value in entry[1:]]
+            over = await _run_script(layer.connection(index), _DELIVER, keys, [*args, expiry, now - expiry])
+            if over:
+                logger.info("%s of %s channel messages over capacity", over, len(entries))
+
+        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+            await asyncio.gather(*(deliver(index, entries) for index, entries in deliveries.items()))
+    _count("messages_sent", messages)
+    _count("events_sent", sum(_events(items) for items in by_group.values()))
 
 
 def _server_loop() -> asyncio.AbstractEventLoop | None:
@@ -178,6 +330,15 @@ class _Sender:
             for group in self.skipped:
                 by_group.setdefault(group, [])
             skipped, self.skipped = self.skipped, collections.Counter()
+            layer = get_channel_layer()
+            if _fused(layer):  # every group of the batch in two round trips
+                try:
+                    await _send_redis(layer, by_group, skipped)
+                except Exception as exc:
+                    lost = sum(_events(items) for items in by_group.values())
+                    _count("events_dropped", lost)
+                    logger.warning("broadcast failed (%s events lost): %s: %s", lost, exc.__class__.__name__, exc)
+                continue
 
             async def send(group: str, items: list[dict[str, Any]], skipped: int) -> None:
                 async with limit:

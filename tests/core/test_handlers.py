@@ -109,5 +109,5 @@ async def test_an_async_view_keeps_the_async_chain(hops, monkeypatch):
     ran_sync = []
     monkeypatch.setattr(handler.sync_handler, "get_response", lambda request: ran_sync.append(request))
     response = await _get(handler, f"/api/jobs/tasks/{task_id}/", token, hops, Prefer="wait=1")
-    assert response.status_code == 200 and response.json()["id"] == task_id
+    assert response.status_code == 200 and response.json()["id"] == str(task_id)
     assert ran_sync == []

@@ -1,8 +1,12 @@
 import asyncio
+import threading
+import time
 
 import psycopg
 import pytest
+import redis
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection, connections, transaction
 
 from apps.accounts.models import User
@@ -87,6 +91,35 @@ async def test_waiting_long_poll_holds_no_database_connection_and_wakes_on_the_e
     assert response.status_code == 200
     assert response.json() == {"first_name": "renamed"}
     assert response["Preference-Applied"] == "wait=20"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_many_waiting_long_polls_share_a_few_look_threads(async_client):
+    # Each look runs on a thread lent from a set no larger than the looks allowed at once
+    # (the pool's size less one), not on a thread started for it; none is held while waiting.
+    user, key = await sync_to_async(_setup_user)()
+    headers = {"Authorization": f"Token {key}", "Prefer": "wait=20"}
+    threads_before = threading.active_count()
+    existing = set(threading.enumerate())  # another test's event loop may still keep its own
+    polls = [asyncio.create_task(async_client.get(f"/t/wait/{user.pk}/", headers=headers)) for _ in range(30)]
+    leases = redis.Redis.from_url(settings.REDIS_URL)
+    key_of_leases = f"{settings.CHANNEL_LAYER_PREFIX}:conc:longpoll:{user.pk}"
+    deadline = time.monotonic() + 20
+    while leases.zcard(key_of_leases) < 30 and time.monotonic() < deadline:  # a lease: past its first look
+        await asyncio.sleep(0.05)
+    assert leases.zcard(key_of_leases) == 30
+    assert not any(poll.done() for poll in polls)
+    threads_waiting = threading.active_count()
+
+    await sync_to_async(_rename, thread_sensitive=False)(user.pk)
+    responses = await asyncio.wait_for(asyncio.gather(*polls), 20)
+    assert [response.json() for response in responses] == [{"first_name": "renamed"}] * 30
+    look_threads = [
+        thread for thread in threading.enumerate() if thread.name.startswith("longpoll-look") and thread not in existing
+    ]
+    assert 1 <= len(look_threads) <= settings.DB_POOL_MAX_SIZE - 1
+    assert threads_waiting - threads_before <= settings.DB_POOL_MAX_SIZE - 1  # not one per waiting poll
 
 
 @pytest.mark.django_db(transaction=True)

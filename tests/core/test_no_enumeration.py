@@ -3,6 +3,7 @@ way a user cannot be added, or an object is not yours, answers exactly like "doe
 
 import pytest
 
+from apps.jobs.ids import uuid7
 from apps.jobs.models import RoomMember
 from apps.projects.models import ProjectMember
 from tests.accounts.factories import UserFactory
@@ -78,8 +79,8 @@ def test_claiming_with_someone_elses_worker_answers_like_an_unknown_worker(clien
     owner, stranger = UserFactory(), UserFactory()
     worker = WorkerFactory(user=owner)
     client = client_for(stranger)
-    theirs = client.post("/api/jobs/tasks/claim/", {"worker_id": worker.pk}, format="json")
-    unknown = client.post("/api/jobs/tasks/claim/", {"worker_id": worker.pk + 1000}, format="json")
+    theirs = client.post("/api/jobs/tasks/claim/", {"worker_id": str(worker.pk)}, format="json")
+    unknown = client.post("/api/jobs/tasks/claim/", {"worker_id": str(uuid7())}, format="json")
     assert theirs.status_code == unknown.status_code == 404
     assert theirs.json()["code"] == unknown.json()["code"] == "worker_not_found"
     assert set(theirs.json()) == set(unknown.json())
@@ -92,8 +93,8 @@ def test_registering_a_job_with_someone_elses_worker_answers_like_an_unknown_wor
     worker = WorkerFactory(user=owner)
     client = client_for(member)
     body = {"category": "modifiers", "name": "spin", "schema": {}}
-    theirs = client.put("/api/jobs/rooms/shared-lab/jobs/", {**body, "worker_id": worker.pk}, format="json")
-    unknown = client.put("/api/jobs/rooms/shared-lab/jobs/", {**body, "worker_id": worker.pk + 1000}, format="json")
+    theirs = client.put("/api/jobs/rooms/shared-lab/jobs/", {**body, "worker_id": str(worker.pk)}, format="json")
+    unknown = client.put("/api/jobs/rooms/shared-lab/jobs/", {**body, "worker_id": str(uuid7())}, format="json")
     assert theirs.status_code == unknown.status_code == 404
     assert theirs.json()["code"] == unknown.json()["code"] == "worker_not_found"
 

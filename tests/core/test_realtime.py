@@ -169,3 +169,40 @@ async def test_a_groups_events_arrive_in_commit_order():
     numbers = [event["seq"] for event in events]
     assert numbers == list(range(numbers[0], numbers[0] + 30))
     await communicator.disconnect()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_one_batch_to_many_groups_numbers_each_group_and_reaches_only_followers():
+    # one transaction, five groups: one drain sends them together (one script numbers every
+    # group and lists its followers, one delivers); a group nobody follows still uses numbers
+    user, token = await make_user()
+    communicator = await connect(token)
+    await communicator.receive_json_from()
+    followed = f"test.user.{user.pk}"
+    unfollowed = [f"test.nobody.{user.pk}.{i}" for i in range(4)]
+
+    @database_sync_to_async
+    def burst(count: int) -> None:
+        with transaction.atomic():
+            for i in range(count):
+                for group in (followed, *unfollowed):
+                    broadcast(group, "tick", {"i": i, "group": group})
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    client = layer.connection(layer.consistent_hash(unfollowed[0]))
+    seq_key = f"{layer.prefix}:seq:{unfollowed[0]}"
+    before = int(await client.get(seq_key) or 0)
+
+    await burst(3)
+    events = [await communicator.receive_json_from(timeout=3) for _ in range(3)]
+    assert [(event["data"]["group"], event["data"]["i"]) for event in events] == [(followed, i) for i in range(3)]
+    numbers = [event["seq"] for event in events]
+    assert numbers == list(range(numbers[0], numbers[0] + 3))
+    assert await communicator.receive_nothing(timeout=0.3)
+
+    # the groups nobody followed consumed their numbers too: a follower joining later sees them go on
+    assert int(await client.get(seq_key)) - before == 3
+    await communicator.disconnect()
