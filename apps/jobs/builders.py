@@ -7,7 +7,9 @@ tests/jobs/test_builders.py proves each equals its serializer for the same rows.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
+from uuid import UUID
 
 from apps.core.builders import iso_datetime
 from apps.jobs.models import Task
@@ -15,17 +17,23 @@ from apps.jobs.models import Task
 Row = dict[str, Any]
 
 
-def task_list_item(row: Row, queue_positions: dict[int, int]) -> dict[str, Any]:
-    """JobTaskListItemSerializer, from a `selectors.TASK_ROW_FIELDS` row (no payload)."""
+def _uuid(value: UUID | None) -> str | None:
+    # as serializers.UUIDField writes it (and as msgpack, for events, can carry it)
+    return None if value is None else str(value)
+
+
+def task_list_item(row: Row, queue_positions: dict[UUID, int], zone: tzinfo | None = None) -> dict[str, Any]:
+    """JobTaskListItemSerializer, from a `selectors.TASK_ROW_FIELDS` row (no payload; `zone`:
+    `current_zone()`, looked up once per page)."""
     return {
-        "id": row["id"],
+        "id": str(row["id"]),
         "job_name": f"{row['job__room']}:{row['job__category']}:{row['job__name']}",
         "room": row["room"],
         "status": row["status"],
-        "created_at": iso_datetime(row["created_at"]),
-        "started_at": iso_datetime(row["started_at"]),
-        "completed_at": iso_datetime(row["completed_at"]),
-        "worker_id": row["worker_id"],
+        "created_at": iso_datetime(row["created_at"], zone),
+        "started_at": iso_datetime(row["started_at"], zone),
+        "completed_at": iso_datetime(row["completed_at"], zone),
+        "worker_id": _uuid(row["worker_id"]),
         "error": row["error"],
         "queue_position": queue_positions.get(row["id"]),
     }
@@ -34,24 +42,24 @@ def task_list_item(row: Row, queue_positions: dict[int, int]) -> dict[str, Any]:
 def task_event_from_model(task: Task) -> dict[str, Any]:
     """JobTaskEventSerializer, from the Task a write service holds (its job loaded; `queue_position` when set)."""
     return {
-        "id": task.id,
+        "id": str(task.id),
         "job_name": task.job_name,
         "room": task.room,
         "status": str(task.status),  # the choice's plain value, as the ChoiceField writes it
         "created_at": iso_datetime(task.created_at),
         "started_at": iso_datetime(task.started_at),
         "completed_at": iso_datetime(task.completed_at),
-        "worker_id": task.worker_id,
+        "worker_id": _uuid(task.worker_id),
         "error": task.error,
         "queue_position": getattr(task, "queue_position", None),
     }
 
 
-def job_list_item(row: Row, worker_ids: list[int]) -> dict[str, Any]:
+def job_list_item(row: Row, worker_ids: list[UUID]) -> dict[str, Any]:
     """JobListItemSerializer, from a `selectors.JOB_ROW_FIELDS` row and its worker ids."""
     return {
         "full_name": f"{row['room']}:{row['category']}:{row['name']}",
         "category": row["category"],
         "name": row["name"],
-        "worker_ids": worker_ids,
+        "worker_ids": [str(worker_id) for worker_id in worker_ids],
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from apps.core.realtime import broadcast
 from apps.jobs.builders import task_event_from_model
 from apps.jobs.models import SHARED_ROOMS, Job, Task
@@ -14,7 +16,7 @@ def room_group(room: str) -> str:
     return SHARED_JOBS_GROUP if room in SHARED_ROOMS else f"jobs.room.{room}"
 
 
-def task_group(task_id: int) -> str:
+def task_group(task_id: UUID | str) -> str:
     return f"jobs.task.{task_id}"
 
 
@@ -36,7 +38,7 @@ def task_status_changed(task: Task) -> None:
 
 def task_available(task: Task, *, owner_ids: list[int]) -> None:
     """`task.available` to the owners of the job's workers, after commit."""
-    data = {"id": task.id, "job_name": task.job.full_name, "room": task.room}
+    data = {"id": str(task.id), "job_name": task.job.full_name, "room": task.room}
     for owner_id in owner_ids:
         broadcast(user_group(owner_id), "task.available", data)
 

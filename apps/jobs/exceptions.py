@@ -62,6 +62,27 @@ class JobSchemaConflict(ConflictError):
     code = "job_schema_conflict"
 
 
+class InvalidJobSchema(ApplicationError):
+    """The job's `schema` is not a JSON Schema (or one that cannot be applied)."""
+
+    code = "invalid_job_schema"
+    field = "schema"
+
+
+class PayloadRejected(ApplicationError):
+    """The payload fails the job's schema: `errors` lists each failing path and message."""
+
+    code = "invalid_payload"
+    field = "payload"
+
+
+class InternalJobNotConfigured(ApplicationError):
+    """An `@internal` job registered in the database that no function of this server runs."""
+
+    status_code = 503
+    code = "internal_job_not_configured"
+
+
 # --- tasks ------------------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.jobs.ids import uuid7
+
 GLOBAL_ROOM = "@global"
 INTERNAL_ROOM = "@internal"
 SHARED_ROOMS = (GLOBAL_ROOM, INTERNAL_ROOM)
@@ -99,6 +101,7 @@ class JobQuerySet(models.QuerySet["Job"]):
 class Job(models.Model):
     """A kind of work that workers in a room (or the shared rooms) can run."""
 
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     room = models.CharField(max_length=ROOM_NAME_MAX_LENGTH)
     category = models.CharField(max_length=16, choices=JobCategory.choices)
     name = models.CharField(max_length=100)
@@ -123,6 +126,7 @@ class Job(models.Model):
 class Worker(models.Model):
     """A worker process, owned by a user, that claims and runs tasks of the jobs it registered."""
 
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="job_workers", db_index=False
     )
@@ -173,6 +177,7 @@ class TaskQuerySet(models.QuerySet["Task"]):
 class Task(models.Model):
     """One request, submitted from a room, to run a job with a payload."""
 
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="tasks", db_index=False)
     room = models.CharField(max_length=ROOM_NAME_MAX_LENGTH)
     created_by = models.ForeignKey(
@@ -184,9 +189,13 @@ class Task(models.Model):
     payload = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
+    # when the current claim was made: a claim not moved to running within JOBS_CLAIM_LEASE_S lapses
+    claimed_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
+    # what an internal job's function returned (workers outside report no result)
+    result = models.JSONField(null=True, blank=True)
 
     objects = TaskQuerySet.as_manager()
 
@@ -206,6 +215,8 @@ class Task(models.Model):
                 name="jobs_task_pending_idx",
                 condition=Q(status="pending"),
             ),
+            # the lease sweep reads only claimed rows, oldest claim first
+            models.Index(fields=["claimed_at"], name="jobs_task_claimed_idx", condition=Q(status="claimed")),
             models.Index(fields=["created_by"], name="jobs_task_created_by_idx"),
             models.Index(fields=["worker", "status"], name="jobs_task_worker_idx"),
         ]

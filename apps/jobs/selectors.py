@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
+from apps.accounts.models import User
+from apps.core.compiled import BoundQuery, compiled_query
 from apps.core.exceptions import ApplicationError
 from apps.jobs.exceptions import (
     InvalidJobName,
@@ -20,6 +23,7 @@ from apps.jobs.exceptions import (
     TaskNotFound,
 )
 from apps.jobs.models import (
+    INTERNAL_ROOM,
     INTERNAL_USERNAME,
     SHARED_ROOMS,
     Job,
@@ -39,6 +43,12 @@ def room_validate_name(room: str) -> str:
     return room
 
 
+@compiled_query(params={"room": str, "user_id": int})
+def _room_membership(*, room: str, user_id: int):
+    # every request under /api/jobs/rooms/{room}/ asks this: compiled once (apps.core.compiled)
+    return RoomMember.objects.filter(room__name=room, user_id=user_id).values("id")
+
+
 def room_check_access(*, user, room: str) -> None:
     """Members (and superusers) may use a room; the shared rooms are for superusers only. One query."""
     room_validate_name(room)
@@ -46,7 +56,7 @@ def room_check_access(*, user, room: str) -> None:
         return
     if room in SHARED_ROOMS:
         raise SharedRoomSuperuserOnly(f"Only a superuser may use the shared room {room}.")
-    if not RoomMember.objects.filter(room__name=room, user=user).exists():
+    if not user.is_authenticated or not _room_membership.rows(room=room, user_id=user.pk, limit=1):
         # Same answer whether the room exists or not: a stranger learns nothing.
         raise RoomNotFound(f"Unknown room {room!r}.")
 
@@ -79,6 +89,13 @@ def job_get(*, room: str, full_name: str, with_workers: bool = False) -> Job:
     if with_workers:
         queryset = queryset.prefetch_related(_worker_links())
     job = queryset.first()
+    if job is None and job_room == INTERNAL_ROOM:
+        from apps.jobs import internal, services  # a write, on this rare path only
+
+        if internal.get(f"{job_room}:{category}:{name}") is not None:
+            # registered in code but not synced yet (`manage.py jobs_sync_internal` not run)
+            services.internal_jobs_sync()
+            job = queryset.first()
     if job is None:
         raise JobNotFound(f"Unknown job {full_name!r} in room {room!r}.")
     return job
@@ -143,6 +160,22 @@ def task_rows_for_job(*, job: Job, room: str, status: str | None = None) -> Quer
     return task_rows_for_room(room=room, status=status).filter(job=job)
 
 
+@compiled_query(params={"room": str, "status": str, "job_id": UUID})
+def _task_page(*, room: str, status: str | None, job_id: UUID | None):
+    queryset = task_rows_for_room(room=room, status=status)
+    return queryset if job_id is None else queryset.filter(job_id=job_id)
+
+
+def task_page_for_room(*, room: str, status: str | None = None) -> BoundQuery:
+    """`task_rows_for_room`, ready to page and count, its SQL compiled once (apps.core.compiled)."""
+    return _task_page.bind(room=room, status=status or None, job_id=None)
+
+
+def task_page_for_job(*, job: Job, room: str, status: str | None = None) -> BoundQuery:
+    """`task_rows_for_job`, ready to page and count, its SQL compiled once."""
+    return _task_page.bind(room=room, status=status or None, job_id=job.pk)
+
+
 JOB_ROW_FIELDS = ("id", "room", "category", "name")
 
 
@@ -151,9 +184,19 @@ def job_rows(*, room: str) -> QuerySet[Job, dict[str, Any]]:
     return Job.objects.live().visible_from(room).order_by("-created_at", "-id").values(*JOB_ROW_FIELDS)
 
 
-def worker_ids_for_jobs(job_ids: list[int]) -> dict[int, list[int]]:
+@compiled_query(params={"room": str})
+def _job_page(*, room: str):
+    return job_rows(room=room)
+
+
+def job_page(*, room: str) -> BoundQuery:
+    """`job_rows`, ready to page and count, its SQL compiled once (apps.core.compiled)."""
+    return _job_page.bind(room=room)
+
+
+def worker_ids_for_jobs(job_ids: list[UUID]) -> dict[UUID, list[UUID]]:
     """Each job's worker ids, ascending: one batch query for a page, not one per job."""
-    links: dict[int, list[int]] = {job_id: [] for job_id in job_ids}
+    links: dict[UUID, list[UUID]] = {job_id: [] for job_id in job_ids}
     if job_ids:
         rows = WorkerJob.objects.filter(job_id__in=job_ids).order_by("worker_id").values_list("job_id", "worker_id")
         for job_id, worker_id in rows:
@@ -176,7 +219,7 @@ def _queue_position_expression():
     return Case(When(status=TaskStatus.PENDING, then=Subquery(ahead)), default=None, output_field=IntegerField())
 
 
-def task_get(*, user, pk: int) -> Task:
+def task_get(*, user, pk: UUID) -> Task:
     """One task the user may see, with its job and queue position, in one query."""
     task = (
         Task.objects.visible_to(user)
@@ -200,18 +243,27 @@ WHERE ranked.id IN ({tasks})
 """
 
 
-def queue_positions_for_tasks(tasks: Iterable[Task]) -> dict[int, int]:
+def _db_uuid(value: UUID) -> Any:
+    # raw SQL takes the id as the database stores it: uuid on PostgreSQL, 32 hex digits on SQLite
+    return Task._meta.pk.get_db_prep_value(value, connection)
+
+
+def _py_uuid(value: Any) -> UUID:
+    return Task._meta.pk.to_python(value)
+
+
+def queue_positions_for_tasks(tasks: Iterable[Task]) -> dict[UUID, int]:
     """Queue positions of the pending tasks among `tasks`: one ROW_NUMBER() query for the whole page."""
     return _queue_positions([(t.id, t.job_id, t.created_at) for t in tasks if t.status == TaskStatus.PENDING])
 
 
-def queue_positions_for_rows(rows: Iterable[dict[str, Any]]) -> dict[int, int]:
+def queue_positions_for_rows(rows: Iterable[dict[str, Any]]) -> dict[UUID, int]:
     """`queue_positions_for_tasks` for `TASK_ROW_FIELDS` rows."""
     pending = TaskStatus.PENDING
     return _queue_positions([(r["id"], r["job_id"], r["created_at"]) for r in rows if r["status"] == pending])
 
 
-def _queue_positions(pending: list[tuple[int, int, datetime.datetime]]) -> dict[int, int]:
+def _queue_positions(pending: list[tuple[UUID, UUID, datetime.datetime]]) -> dict[UUID, int]:
     if not pending:
         return {}
     job_ids = sorted({job_id for _, job_id, _ in pending})
@@ -219,15 +271,54 @@ def _queue_positions(pending: list[tuple[int, int, datetime.datetime]]) -> dict[
     sql = QUEUE_POSITIONS_SQL.format(jobs=", ".join(["%s"] * len(job_ids)), tasks=", ".join(["%s"] * len(task_ids)))
     with connection.cursor() as cursor:
         # Later tasks cannot change a rank: the window stops at the page's newest pending task.
-        cursor.execute(sql, [*job_ids, max(created_at for _, _, created_at in pending), *task_ids])
-        return dict(cursor.fetchall())
+        cursor.execute(
+            sql, [*map(_db_uuid, job_ids), max(created_at for _, _, created_at in pending), *map(_db_uuid, task_ids)]
+        )
+        return {_py_uuid(task_id): position for task_id, position in cursor.fetchall()}
 
 
-def task_claim_candidates(*, job_ids: list[int]) -> QuerySet[Task]:
+# After a submit's INSERT, its queue position and the owners to tell, in one round trip
+# (issue 9). The position is what QUEUE_POSITIONS_SQL's ROW_NUMBER gives the task: the
+# pending tasks of its job up to it in (created_at, id) order, itself included.
+SUBMIT_FOLLOWUP_SQL = """
+SELECT 0, COUNT(*) FROM {task} t
+WHERE t.status = %s AND t.job_id = %s AND (t.created_at < %s OR (t.created_at = %s AND t.id <= %s))
+UNION ALL
+SELECT DISTINCT 1, w.user_id FROM {worker} w
+JOIN {link} l ON l.worker_id = w.id JOIN {user} u ON u.id = w.user_id
+WHERE l.job_id = %s AND u.username <> %s
+"""
+
+
+def submitted_task_followup(*, task: Task) -> tuple[int, list[int]]:
+    """(queue position of a just-submitted pending task, users owning a worker that serves its job)."""
+    sql = SUBMIT_FOLLOWUP_SQL.format(
+        task=Task._meta.db_table,
+        worker=Worker._meta.db_table,
+        link=WorkerJob._meta.db_table,
+        user=User._meta.db_table,
+    )
+    params: list[Any] = [
+        TaskStatus.PENDING,
+        _db_uuid(task.job_id),
+        task.created_at,
+        task.created_at,
+        _db_uuid(task.pk),
+        _db_uuid(task.job_id),
+        INTERNAL_USERNAME,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    position = next(value for kind, value in rows if kind == 0)
+    return position, [value for kind, value in rows if kind == 1]
+
+
+def task_claim_candidates(*, job_ids: list[UUID]) -> QuerySet[Task]:
     """Pending tasks of these jobs, oldest first, row-locked skipping rows other claimers hold."""
     # The job ids are literals, so for the usual one-job worker the planner walks the partial
     # pending index in (created_at, id) order and stops at the first row it can lock.
-    job_filter: dict[str, int | list[int]] = {"job_id": job_ids[0]} if len(job_ids) == 1 else {"job_id__in": job_ids}
+    job_filter: dict[str, UUID | list[UUID]] = {"job_id": job_ids[0]} if len(job_ids) == 1 else {"job_id__in": job_ids}
     return (
         Task.objects.pending()
         .filter(**job_filter)

@@ -10,7 +10,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.lookup import UserReferenceSerializer
-from apps.core.converters import MAX_ID
 from apps.core.strict import QueryParamsSerializer
 from apps.jobs.models import JOB_NAME_PATTERN, JobCategory, TaskStatus
 
@@ -43,6 +42,15 @@ class TaskStatusField(serializers.ChoiceField):
         super().__init__(choices=kwargs.pop("choices", TaskStatus.choices), **kwargs)
 
 
+class UUIDInputField(serializers.UUIDField):
+    """A UUID written as a string (`"01a2…-…"`); DRF's field would also take an integer as one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 # --- output ---------------------------------------------------------------
 
 
@@ -52,7 +60,7 @@ class JobRoomSerializer(serializers.Serializer):
 
 
 class JobWorkerSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
+    id = serializers.UUIDField(read_only=True)
     last_heartbeat = serializers.DateTimeField(read_only=True)
 
 
@@ -66,10 +74,10 @@ class JobListItemSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     worker_ids = serializers.SerializerMethodField()
 
-    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
-    def get_worker_ids(self, job) -> list[int]:
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_worker_ids(self, job) -> list[str]:
         # reads the prefetched links: no query per job
-        return [link.worker_id for link in job.worker_links.all()]
+        return [str(link.worker_id) for link in job.worker_links.all()]
 
 
 class JobDetailSerializer(JobListItemSerializer):
@@ -79,14 +87,14 @@ class JobDetailSerializer(JobListItemSerializer):
 
 
 class JobTaskEventSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
+    id = serializers.UUIDField(read_only=True)
     job_name = serializers.CharField(read_only=True)
     room = serializers.CharField(read_only=True)
     status = TaskStatusField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     started_at = serializers.DateTimeField(read_only=True, allow_null=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    worker_id = serializers.IntegerField(read_only=True, allow_null=True)
+    worker_id = serializers.UUIDField(read_only=True, allow_null=True)
     error = serializers.CharField(read_only=True)
     queue_position = serializers.SerializerMethodField()
 
@@ -102,6 +110,7 @@ class JobTaskListItemSerializer(JobTaskEventSerializer):
 
 class JobTaskSerializer(JobTaskEventSerializer):
     payload = serializers.JSONField(read_only=True)
+    result = serializers.JSONField(read_only=True, allow_null=True, help_text="An internal job's return value.")
 
 
 class JobClaimResultSerializer(serializers.Serializer):
@@ -169,7 +178,7 @@ class JobRegisterSerializer(serializers.Serializer):
         ],
     )
     schema = JSONObjectField(validators=[_object_only, _within_payload_cap], help_text=PAYLOAD_CAP_HELP)
-    worker_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
+    worker_id = UUIDInputField(required=False, allow_null=True)
 
 
 class JobTaskSubmitSerializer(serializers.Serializer):
@@ -179,15 +188,13 @@ class JobTaskSubmitSerializer(serializers.Serializer):
 
 
 class JobTaskClaimSerializer(serializers.Serializer):
-    worker_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    worker_id = UUIDInputField()
 
 
 class JobTaskStatusUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[s for s in TaskStatus.values if s != TaskStatus.PENDING])
     error = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
-    worker_id = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="Required to claim a pending task."
-    )
+    worker_id = UUIDInputField(required=False, allow_null=True, help_text="Required to claim a pending task.")
 
 
 class JobTaskListFilterSerializer(QueryParamsSerializer):

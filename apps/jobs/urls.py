@@ -1,6 +1,5 @@
 from django.urls import path
 
-import apps.core.converters  # noqa: F401 - registers <id:...>, the one id converter
 from apps.jobs import views
 
 app_name = "jobs"
@@ -14,7 +13,7 @@ urlpatterns = [
     path("rooms/<str:room>/tasks/", views.RoomTaskListView.as_view(), name="room-tasks"),
     path("rooms/<str:room>/workers/", views.RoomWorkerListView.as_view(), name="room-workers"),
     path("workers/", views.WorkerListCreateView.as_view(), name="workers"),
-    path("workers/<id:pk>/", views.WorkerDetailView.as_view(), name="worker"),
+    path("workers/<uuid:pk>/", views.WorkerDetailView.as_view(), name="worker"),
     path("tasks/claim/", views.TaskClaimView.as_view(), name="task-claim"),
-    path("tasks/<id:pk>/", views.TaskDetailView.as_view(), name="task"),
+    path("tasks/<uuid:pk>/", views.TaskDetailView.as_view(), name="task"),
 ]

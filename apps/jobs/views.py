@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,7 +11,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
-from apps.core.converters import MAX_ID
+from apps.core.builders import current_zone
 from apps.core.idempotency import idempotent
 from apps.core.longpoll import LongPoll
 from apps.jobs import builders, selectors, services
@@ -47,7 +48,7 @@ FULL_NAME_PARAM = OpenApiParameter(
     description="The job's `room:category:name`.",
     pattern=r"^[^:/]+:[^:/]+:[^:/]+$",
 )
-ID_PARAM = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+ID_PARAM = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 PREFER_PARAM = OpenApiParameter(
     "Prefer",
     OpenApiTypes.STR,
@@ -79,9 +80,8 @@ TASK_STATUS_UPDATE_BODY = {
             },
             "error": {"type": "string", "maxLength": 4000, "description": "Only with failed or cancelled."},
             "worker_id": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_ID,
+                "type": "string",
+                "format": "uuid",
                 "nullable": True,
                 "description": "Required to claim a pending task.",
             },
@@ -100,7 +100,8 @@ def _status_filter(request) -> str | None:
 def _tasks_with_positions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # one ROW_NUMBER() query for the page's queue positions
     positions = selectors.queue_positions_for_rows(rows)
-    return [builders.task_list_item(row, positions) for row in rows]
+    zone = current_zone()
+    return [builders.task_list_item(row, positions, zone) for row in rows]
 
 
 def _jobs_with_worker_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -115,10 +116,15 @@ class RoomScopedView(ScopedView):
     403 for a shared room, 400 for a malformed name. Every member may do everything."""
 
     scope: str
+    # methods that create a room nobody has yet, with the caller as its first member
+    creates_room: frozenset[str] = frozenset()
 
     def get_scope(self) -> str:
         room = self.kwargs["room"]
-        selectors.room_check_access(user=self.request.user, room=room)  # one query: the caller's membership
+        if self.request.method in self.creates_room:
+            services.room_use(user=self.caller, room=room)  # one query, four when it creates the room
+        else:
+            selectors.room_check_access(user=self.request.user, room=room)  # one query: the caller's membership
         return room
 
 
@@ -201,12 +207,12 @@ class WorkerDetailView(BriskView):
     query_budget = {"PATCH": 2, "DELETE": 11}
 
     @extend_schema(request=None, parameters=[ID_PARAM], responses={200: JobWorkerSerializer, 404: ERRORS[404]})
-    def patch(self, request, pk: int):
+    def patch(self, request, pk: UUID):
         worker = services.worker_heartbeat(user=request.user, worker_id=pk)
         return Response(JobWorkerSerializer(worker).data)
 
     @extend_schema(parameters=[ID_PARAM], responses={204: None, 404: ERRORS[404]})
-    def delete(self, request, pk: int):
+    def delete(self, request, pk: UUID):
         services.worker_delete(user=request.user, worker_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -227,17 +233,21 @@ class RoomWorkerListView(RoomScopedView):
 
 
 class RoomJobsView(RoomScopedView):
-    """Jobs visible from the room (its own and the shared ones); PUT registers one."""
+    """Jobs visible from the room (its own and the shared ones); PUT registers one (creating the
+    room, with the caller as its first member, when nobody has it yet)."""
+
+    creates_room = frozenset({"PUT"})
 
     serializer_class = JobListItemSerializer
     access = {"GET": MEMBER, "PUT": MEMBER}
     # GET: token, membership, count, page, worker links of the page.
-    # PUT: token, membership, worker, job get_or_create, worker link, read-back with links
-    query_budget = {"GET": 5, "PUT": Budget(9, fewest=8)}
+    # PUT: token, membership (+ room get_or_create and membership INSERT for a new room), worker,
+    # job get_or_create, worker link, read-back with links
+    query_budget = {"GET": 5, "PUT": Budget(12, fewest=8)}
 
     @extend_schema(parameters=[ROOM_PARAM], responses={200: JobListItemSerializer(many=True)})
     def get(self, request, room: str):
-        return self.page(selectors.job_rows(room=self.scope), _jobs_with_worker_ids)
+        return self.page(selectors.job_page(room=self.scope), _jobs_with_worker_ids)
 
     @extend_schema(
         parameters=[ROOM_PARAM],
@@ -284,20 +294,24 @@ class RoomTaskListView(RoomScopedView):
         parameters=[ROOM_PARAM, JobTaskListFilterSerializer], responses={200: JobTaskListItemSerializer(many=True)}
     )
     def get(self, request, room: str):
-        tasks = selectors.task_rows_for_room(room=self.scope, status=_status_filter(request))
+        tasks = selectors.task_page_for_room(room=self.scope, status=_status_filter(request))
         return self.page(tasks, _tasks_with_positions)
 
 
 class JobTaskListView(RoomScopedView):
-    """A job's tasks from this room (GET), or submit one (POST → 202 and Location)."""
+    """A job's tasks from this room (GET), or submit one (POST → 202 and Location; a room nobody
+    has yet is created, with the caller as its first member)."""
+
+    creates_room = frozenset({"POST"})
 
     serializer_class = JobTaskSerializer
     create_throttle_scope = "jobs_task_submit"
     access = {"GET": MEMBER, "POST": MEMBER}
     # GET: token, membership, job, count, page (job joined), queue positions.
-    # POST: token, membership, job, INSERT, queue position, owners of the job's workers
-    # (an @internal job: the internal worker instead of the last two)
-    query_budget = {"GET": 6, "POST": 6}
+    # POST: token, membership (+ room get_or_create and membership INSERT for a new room), job,
+    # INSERT, queue position with the owners of the job's workers (an @internal job: the internal
+    # worker's user and worker instead of the last: one more)
+    query_budget = {"GET": 6, "POST": Budget(9, fewest=5)}
 
     @extend_schema(
         parameters=[ROOM_PARAM, FULL_NAME_PARAM, JobTaskListFilterSerializer],
@@ -305,7 +319,7 @@ class JobTaskListView(RoomScopedView):
     )
     def get(self, request, room: str, full_name: str):
         job = selectors.job_get(room=self.scope, full_name=full_name)
-        tasks = selectors.task_rows_for_job(job=job, room=self.scope, status=_status_filter(request))
+        tasks = selectors.task_page_for_job(job=job, room=self.scope, status=_status_filter(request))
         return self.page(tasks, _tasks_with_positions)
 
     @extend_schema(
@@ -370,7 +384,7 @@ class TaskDetailView(LongPoll, BriskView):
             **ERRORS,
         },
     )
-    def get(self, request, pk: int):
+    def get(self, request, pk: UUID):
         return Response(JobTaskSerializer(selectors.task_get(user=request.user, pk=pk)).data)
 
     # auth, task (visibility, job, worker), conditional UPDATE (claim by PATCH: + worker, + worker serves job)
@@ -384,7 +398,7 @@ class TaskDetailView(LongPoll, BriskView):
             **ERRORS,
         },
     )
-    def patch(self, request, pk: int):
+    def patch(self, request, pk: UUID):
         body = JobTaskStatusUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         task = services.task_status_change(user=request.user, task_id=pk, **body.validated_data)

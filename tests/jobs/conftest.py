@@ -37,3 +37,27 @@ def cast(db) -> Cast:
     worker = WorkerFactory(user=owner)
     WorkerJobFactory(worker=worker, job=job)
     return Cast(room=room, owner=owner, member=member, stranger=stranger, worker=worker, job=job)
+
+
+@pytest.fixture
+def eager_celery():
+    """Celery tasks run in-process at `.delay()`, as in the embedded default (tests run with REDIS_URL)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def internal_convert():
+    """A test-only internal job `@internal:modifiers:convert` (doubles `x`), registered for the test."""
+    from apps.jobs import internal
+
+    @internal.internal_job(category="modifiers", name="convert", schema={"type": "object"})
+    def convert(payload):
+        return {"x": payload.get("x", 0) * 2}
+
+    yield internal.get("@internal:modifiers:convert")
+    internal.unregister("@internal:modifiers:convert")

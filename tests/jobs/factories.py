@@ -71,20 +71,22 @@ def bulk_tasks(
 
     Task i goes to `slots[i % len(slots)]` (a job and the room it was submitted in), is pending
     when `i % pending_every == pending_at` and completed otherwise, carries `{"n": i}`, and was
-    created `n - i + older_by_seconds` seconds ago: ids and creation times rise together.
+    created `n - i + older_by_seconds` seconds ago: ids (UUIDv7 of that time) and creation times rise together.
     """
     from django.db import connection
+
+    from apps.jobs.ids import uuid7_sql
 
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO jobs_task (job_id, room, created_by_id, payload, status, created_at, error)
-            SELECT (%(jobs)s::bigint[])[1 + i %% %(k)s], (%(rooms)s::text[])[1 + i %% %(k)s], %(user)s,
+            INSERT INTO jobs_task (id, job_id, room, created_by_id, payload, status, created_at, error)
+            SELECT {uuid7}, (%(jobs)s::uuid[])[1 + i %% %(k)s], (%(rooms)s::text[])[1 + i %% %(k)s], %(user)s,
                    jsonb_build_object('n', i),
-                   CASE WHEN i %% %(every)s = %(at)s THEN 'pending' ELSE 'completed' END,
-                   now() - make_interval(secs => %(n)s - i + %(older)s), ''
-            FROM generate_series(1, %(n)s) AS i
-            """,
+                   CASE WHEN i %% %(every)s = %(at)s THEN 'pending' ELSE 'completed' END, created_at, ''
+            FROM generate_series(1, %(n)s) AS i,
+                 LATERAL (SELECT now() - make_interval(secs => %(n)s - i + %(older)s) AS created_at) AS t
+            """.replace("{uuid7}", uuid7_sql("t.created_at")),
             {
                 "jobs": [job.pk for job, _ in slots],
                 "rooms": [room for _, room in slots],

@@ -18,7 +18,7 @@ def test_register_a_new_job_links_the_worker(cast, client_for):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["full_name"] == "lab:modifiers:scale"
-    assert body["worker_ids"] == [cast.worker.pk]
+    assert body["worker_ids"] == [str(cast.worker.pk)]
     assert body["schema"] == SCHEMA
 
 
@@ -28,7 +28,7 @@ def test_register_again_with_the_same_schema_is_idempotent(cast, client_for):
     other = WorkerFactory(user=cast.owner)
     response = register(client, worker_id=other.pk)
     assert response.status_code == 200
-    assert response.json()["worker_ids"] == [other.pk]
+    assert response.json()["worker_ids"] == [str(other.pk)]
     assert Job.objects.filter(room="lab", name="scale").count() == 1
 
 
@@ -50,6 +50,8 @@ def test_register_with_a_different_schema_is_409(cast, client_for):
         ({"schema": [1, 2]}, "schema"),
         ({"worker_id": "x"}, "worker_id"),
         ({"worker_id": 2**63}, "worker_id"),
+        ({"worker_id": 7}, "worker_id"),
+        ({"worker_id": "01a20ba3-4868-775e-9bdd"}, "worker_id"),
     ],
 )
 def test_bad_registrations_are_400(cast, client_for, body, field):
@@ -93,7 +95,7 @@ def test_a_stranger_cannot_register(cast, client_for):
     assert not Job.objects.filter(name="scale").exists()
 
 
-def test_the_job_list_shows_the_room_and_the_shared_rooms(cast, client_for):
+def test_the_job_list_shows_the_room_and_the_shared_rooms(cast, client_for, internal_convert):
     JobFactory(room=GLOBAL_ROOM, name="energy")
     JobFactory(room=INTERNAL_ROOM, name="convert")
     JobFactory(room="elsewhere", name="secret")
@@ -109,7 +111,7 @@ def test_the_job_list_shows_the_room_and_the_shared_rooms(cast, client_for):
         "full_name": "lab:modifiers:rotate",
         "category": "modifiers",
         "name": "rotate",
-        "worker_ids": [cast.worker.pk],
+        "worker_ids": [str(cast.worker.pk)],
     }
 
 
@@ -123,7 +125,7 @@ def test_job_detail(cast, client_for):
     response = client_for(cast.member).get(cast.job_url)
     assert response.status_code == 200
     assert response.json()["schema"] == {"type": "object"}
-    assert response.json()["worker_ids"] == [cast.worker.pk]
+    assert response.json()["worker_ids"] == [str(cast.worker.pk)]
 
 
 def test_a_global_job_is_visible_from_a_room(cast, client_for):

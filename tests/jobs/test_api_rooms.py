@@ -1,5 +1,6 @@
 import pytest
 
+from apps.jobs.ids import uuid7
 from apps.jobs.models import RoomMember
 from tests.accounts.factories import UserFactory
 
@@ -73,7 +74,7 @@ def test_anonymous_is_refused_everywhere(cast, api_client):
         ("patch", f"/api/jobs/workers/{cast.worker.pk}/"),
         ("delete", f"/api/jobs/workers/{cast.worker.pk}/"),
         ("post", "/api/jobs/tasks/claim/"),
-        ("get", "/api/jobs/tasks/1/"),
-        ("patch", "/api/jobs/tasks/1/"),
+        ("get", f"/api/jobs/tasks/{uuid7()}/"),
+        ("patch", f"/api/jobs/tasks/{uuid7()}/"),
     ]:
         assert getattr(api_client, method)(url).status_code == 401, (method, url)

@@ -1,5 +1,6 @@
 import pytest
 
+from apps.jobs.ids import uuid7
 from apps.jobs.models import GLOBAL_ROOM, INTERNAL_ROOM, INTERNAL_USERNAME, Task, TaskStatus
 from apps.jobs.services import workers_sweep_stale
 from tests.jobs.factories import JobFactory, TaskFactory, WorkerFactory, WorkerJobFactory
@@ -39,12 +40,13 @@ def test_submit_is_202_with_location(cast, client_for):
         "worker_id",
         "error",
         "payload",
+        "result",
         "queue_position",
     }
     assert Task.objects.get(pk=body["id"]).created_by == cast.member
 
 
-def test_an_internal_task_is_claimed_at_once(cast, client_for):
+def test_an_internal_task_is_claimed_at_once(cast, client_for, internal_convert):
     job = JobFactory(room=INTERNAL_ROOM, name="convert")
     response = submit(client_for(cast.member), f"/api/jobs/rooms/lab/jobs/{job.full_name}/")
     assert response.status_code == 202
@@ -110,10 +112,10 @@ def test_claim_takes_the_oldest_pending_task_of_the_workers_jobs(cast, client_fo
 
     first = claim(client, cast.worker.pk)
     assert first.status_code == 200
-    assert first.json()["task"]["id"] == oldest.pk
+    assert first.json()["task"]["id"] == str(oldest.pk)
     assert first.json()["task"]["status"] == "claimed"
-    assert first.json()["task"]["worker_id"] == cast.worker.pk
-    assert claim(client, cast.worker.pk).json()["task"]["id"] == newer.pk
+    assert first.json()["task"]["worker_id"] == str(cast.worker.pk)
+    assert claim(client, cast.worker.pk).json()["task"]["id"] == str(newer.pk)
     assert claim(client, cast.worker.pk).json() == {"task": None}
 
 
@@ -127,10 +129,12 @@ def test_claiming_for_someone_elses_worker_is_404_as_for_an_unknown_one(cast, cl
 
 
 def test_claiming_for_an_unknown_worker_is_404(client_for, user):
-    assert claim(client_for(user), 10**15).status_code == 404
+    assert claim(client_for(user), uuid7()).status_code == 404
 
 
-@pytest.mark.parametrize("body", [{}, {"worker_id": "x"}, {"worker_id": 0}, {"worker_id": 2**64}])
+@pytest.mark.parametrize(
+    "body", [{}, {"worker_id": "x"}, {"worker_id": 0}, {"worker_id": 2**64}, {"worker_id": "0" * 33}]
+)
 def test_bad_claims_are_400(client_for, user, body):
     assert client_for(user).post("/api/jobs/tasks/claim/", body, format="json").status_code == 400
 
@@ -151,7 +155,7 @@ REFUSED = [
     (current, new)
     for current in ["pending", "claimed", "running", "completed", "failed", "cancelled"]
     for new in ALL
-    if (current, new) not in ALLOWED and (current, new) != ("pending", "claimed")
+    if (current, new) not in ALLOWED and (current, new) != ("pending", "claimed") and current != new
 ]
 
 
@@ -173,6 +177,28 @@ def test_allowed_transitions(cast, client_for, current, new):
     assert (task.completed_at is not None) == (new in {"completed", "failed", "cancelled"})
 
 
+@pytest.mark.parametrize("status", ALL)
+def test_a_repeated_transition_by_the_holder_is_200_and_changes_nothing(
+    cast, client_for, status, django_capture_on_commit_callbacks
+):
+    task = held_task(cast, status)
+    before = Task.objects.values().get(pk=task.pk)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client_for(cast.owner).patch(task_url(task.pk), {"status": status}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == status
+    assert Task.objects.values().get(pk=task.pk) == before
+    assert callbacks == []  # no event: nothing happened
+
+
+@pytest.mark.parametrize("status", ["claimed", "running", "completed"])
+def test_a_repeated_transition_by_anyone_else_is_still_refused(cast, client_for, status):
+    task = held_task(cast, status)
+    response = client_for(cast.member).patch(task_url(task.pk), {"status": status}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+
+
 @pytest.mark.parametrize("current, new", REFUSED)
 def test_refused_transitions_are_409(cast, client_for, superuser, current, new):
     task = held_task(cast, current)
@@ -189,7 +215,7 @@ def test_claim_a_pending_task_by_patch(cast, client_for):
     assert client.patch(task_url(task.pk), {"status": "claimed"}, format="json").status_code == 400
     response = client.patch(task_url(task.pk), {"status": "claimed", "worker_id": cast.worker.pk}, format="json")
     assert response.status_code == 200
-    assert response.json()["worker_id"] == cast.worker.pk
+    assert response.json()["worker_id"] == str(cast.worker.pk)
 
 
 def test_claim_by_patch_needs_a_worker_serving_the_job(cast, client_for):
@@ -301,8 +327,14 @@ def test_queue_positions_per_job_newest_first(cast, client_for):
     claimed = TaskFactory(job=cast.job, room="lab", status=TaskStatus.CLAIMED, worker=cast.worker)
     items = client_for(cast.member).get("/api/jobs/rooms/lab/tasks/").json()["items"]
     positions = {item["id"]: item["queue_position"] for item in items}
-    assert [item["id"] for item in items] == [claimed.pk, other.pk, third.pk, second.pk, first.pk]
-    assert positions == {claimed.pk: None, other.pk: 1, third.pk: 3, second.pk: 2, first.pk: 1}
+    assert [item["id"] for item in items] == [
+        str(claimed.pk),
+        str(other.pk),
+        str(third.pk),
+        str(second.pk),
+        str(first.pk),
+    ]
+    assert positions == {str(t.pk): n for t, n in [(claimed, None), (other, 1), (third, 3), (second, 2), (first, 1)]}
 
 
 def test_queue_position_counts_pending_tasks_from_every_room(cast, client_for):
@@ -311,16 +343,18 @@ def test_queue_position_counts_pending_tasks_from_every_room(cast, client_for):
     mine = TaskFactory(job=shared, room="lab")
     items = client_for(cast.member).get(f"/api/jobs/rooms/lab/jobs/{shared.full_name}/tasks/").json()["items"]
     # a global job listed from a room shows only that room's tasks, but its place in the whole queue
-    assert [(item["id"], item["queue_position"]) for item in items] == [(mine.pk, 2)]
+    assert [(item["id"], item["queue_position"]) for item in items] == [(str(mine.pk), 2)]
 
 
 def test_status_filter(cast, client_for):
     TaskFactory(job=cast.job, room="lab")
     done = TaskFactory(job=cast.job, room="lab", status=TaskStatus.COMPLETED)
     client = client_for(cast.member)
-    assert [t["id"] for t in client.get("/api/jobs/rooms/lab/tasks/?status=completed").json()["items"]] == [done.pk]
+    assert [t["id"] for t in client.get("/api/jobs/rooms/lab/tasks/?status=completed").json()["items"]] == [
+        str(done.pk)
+    ]
     job_tasks = client.get(cast.job_url + "tasks/?status=completed").json()["items"]
-    assert [t["id"] for t in job_tasks] == [done.pk]
+    assert [t["id"] for t in job_tasks] == [str(done.pk)]
     assert client.get("/api/jobs/rooms/lab/tasks/?status=bogus").status_code == 400
 
 
@@ -352,6 +386,6 @@ def test_the_global_job_owner_sees_the_task_their_worker_holds(cast, client_for)
     task = TaskFactory(job=shared, room="lab")
     client = client_for(outsider_worker.user)
     assert client.get(task_url(task.pk)).status_code == 404  # not a member, not holding it
-    assert claim(client, outsider_worker.pk).json()["task"]["id"] == task.pk
+    assert claim(client, outsider_worker.pk).json()["task"]["id"] == str(task.pk)
     assert client.get(task_url(task.pk)).status_code == 200
     assert client.patch(task_url(task.pk), {"status": "running"}, format="json").status_code == 200

@@ -75,7 +75,7 @@ def test_my_workers_with_job_counts(cast, client_for):
     assert response.status_code == 200
     body = response.json()
     assert body["total"] == 1
-    assert body["items"][0]["id"] == cast.worker.pk
+    assert body["items"][0]["id"] == str(cast.worker.pk)
     assert body["items"][0]["job_count"] == 2
 
 
@@ -90,7 +90,7 @@ def test_room_workers(cast, client_for):
     response = client_for(cast.member).get("/api/jobs/rooms/lab/workers/")
     assert response.status_code == 200
     ids = [item["id"] for item in response.json()["items"]]
-    assert ids == [cast.worker.pk]
+    assert ids == [str(cast.worker.pk)]
     assert idle.pk not in ids
 
 

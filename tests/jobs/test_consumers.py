@@ -51,7 +51,7 @@ async def test_a_member_follows_task_status(monkeypatch):
     )
     event = await socket.receive_json_from(timeout=5)
     assert event["type"] == "task.status"
-    assert event["data"]["id"] == task.pk
+    assert event["data"]["id"] == str(task.pk)
     assert event["data"]["status"] == "pending"
     assert event["data"]["queue_position"] == 1
     assert "payload" not in event["data"]
@@ -69,8 +69,8 @@ async def test_the_workers_owner_hears_task_available():
     for _ in range(2):
         event = await socket.receive_json_from(timeout=5)
         events[event["type"]] = event["data"]
-    assert events["task.available"] == {"id": task.pk, "job_name": "lab:modifiers:rotate", "room": "lab"}
-    assert events["task.status"]["id"] == task.pk
+    assert events["task.available"] == {"id": str(task.pk), "job_name": "lab:modifiers:rotate", "room": "lab"}
+    assert events["task.status"]["id"] == str(task.pk)
     await socket.disconnect()
 
 
@@ -126,7 +126,7 @@ async def test_a_disconnected_worker_fails_its_task_and_invalidates_the_job_list
     second = await socket.receive_json_from(timeout=5)
     assert first["type"] == "task.status"
     assert (first["data"]["id"], first["data"]["status"], first["data"]["error"]) == (
-        task.pk,
+        str(task.pk),
         "failed",
         "Worker disconnected",
     )

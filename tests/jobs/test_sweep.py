@@ -52,7 +52,7 @@ def test_a_heartbeat_saves_a_worker_from_the_sweep(cast, client_for, settings):
     assert Worker.objects.filter(pk=cast.worker.pk).exists()
 
 
-def test_the_internal_worker_is_never_swept(cast, settings):
+def test_the_internal_worker_is_never_swept(cast, settings, internal_convert):
     job = JobFactory(room=INTERNAL_ROOM, name="convert")
     internal = internal_worker_get()
     WorkerJobFactory(worker=internal, job=job)
