@@ -14,8 +14,15 @@ from django.http import HttpResponseRedirect
 
 from apps.core.admin import ServiceRefusalAdminMixin
 from apps.core.exceptions import ApplicationError
-from apps.projects.models import Project, ProjectMember, Task, TaskStatus
-from apps.projects.services import member_remove, member_update, project_recount, task_update
+from apps.projects.models import ChecklistItem, Comment, Project, ProjectMember, Task, TaskStatus
+from apps.projects.services import (
+    checklist_item_delete,
+    comment_delete,
+    member_remove,
+    member_update,
+    project_recount,
+    task_update,
+)
 
 # admin form field -> the task_update key it feeds
 TASK_ADMIN_FIELDS = {
@@ -174,3 +181,59 @@ class ProjectMemberAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
         except ApplicationError as error:
             self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
             return HttpResponseRedirect(request.path)
+
+
+@admin.register(Comment)
+class CommentAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
+    """Read and moderate: a delete goes through `comment_delete` (a tombstone, the task's
+    `comment_count` follows, the task's viewers hear `comment.deleted`); no edits or adds here."""
+
+    list_display = ("id", "task", "author", "created_at", "edited_at", "deleted_at")
+    list_select_related = ("task", "author")
+    search_fields = ("task__key", "author__username")
+    list_filter = ("deleted_at",)
+    fields = ("task", "author", "body", "created_at", "edited_at", "deleted_at")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        comment_delete(
+            project=obj.task.project, actor=request.user, task_id=obj.task_id, comment_id=obj.pk, moderated=True
+        )
+
+    def delete_queryset(self, request, queryset):
+        for comment in queryset.select_related("task__project"):
+            self.delete_model(request, comment)
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
+    """Read; a delete goes through `checklist_item_delete` (the task's counters follow). Items are
+    added, ticked and moved through the API."""
+
+    list_display = ("id", "task", "text", "done", "done_by", "done_at")
+    list_select_related = ("task", "done_by")
+    search_fields = ("task__key", "text")
+    list_filter = ("done",)
+    fields = ("task", "text", "done", "rank", "done_by", "done_at", "created_at")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        checklist_item_delete(project=obj.task.project, actor=request.user, task_id=obj.task_id, item_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for item in queryset.select_related("task__project"):
+            self.delete_model(request, item)

@@ -7,10 +7,12 @@ tests/projects/test_builders.py proves each equals its serializer for the same r
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
-from apps.core.builders import iso_date, iso_datetime
-from apps.projects.models import Task
+from apps.accounts.models import User
+from apps.core.builders import current_zone, iso_date, iso_datetime
+from apps.projects.models import Comment, Task
 from apps.projects.selectors import TASK_DETAIL_ROW_FIELDS, empty_counts
 
 Row = dict[str, Any]
@@ -22,8 +24,8 @@ def _user(user_id: int | None, username: str | None) -> dict[str, Any] | None:
     return None if user_id is None else {"id": user_id, "username": username}
 
 
-def task_item(row: Row) -> dict[str, Any]:
-    """TaskSerializer, from a `selectors.TASK_ROW_FIELDS` row."""
+def task_item(row: Row, zone: tzinfo | None = None) -> dict[str, Any]:
+    """TaskSerializer, from a `selectors.TASK_ROW_FIELDS` row (`zone`: `current_zone()`, once per page)."""
     return {
         "id": row["id"],
         "key": row["key"],
@@ -43,18 +45,22 @@ def task_item(row: Row) -> dict[str, Any]:
         "reporter": _user(row["reporter_id"], row["reporter__username"]),
         "parent_id": row["parent_id"],
         "subtask_count": row["subtask_count"],
+        "comment_count": row["comment_count"],
+        "checklist_total": row["checklist_total"],
+        "checklist_done": row["checklist_done"],
         "rank": row["rank"],
         "row_version": row["row_version"],
-        "completed_at": iso_datetime(row["completed_at"]),
-        "archived_at": iso_datetime(row["archived_at"]),
-        "created_at": iso_datetime(row["created_at"]),
-        "updated_at": iso_datetime(row["updated_at"]),
+        "completed_at": iso_datetime(row["completed_at"], zone),
+        "archived_at": iso_datetime(row["archived_at"], zone),
+        "created_at": iso_datetime(row["created_at"], zone),
+        "updated_at": iso_datetime(row["updated_at"], zone),
     }
 
 
 def task_items(rows: list[Row]) -> list[dict[str, Any]]:
     """A page of task rows (a view's `page(rows, builders.task_items)`)."""
-    return [task_item(row) for row in rows]
+    zone = current_zone()
+    return [task_item(row, zone) for row in rows]
 
 
 def task_detail_item(row: Row) -> dict[str, Any]:
@@ -78,7 +84,7 @@ def task_detail_from_model(task: Task) -> dict[str, Any]:
     )
 
 
-def project_item(row: Row, counts: dict[str, int] | None) -> dict[str, Any]:
+def project_item(row: Row, counts: dict[str, int] | None, zone: tzinfo | None = None) -> dict[str, Any]:
     """ProjectSerializer, from a `selectors.PROJECT_ROW_FIELDS` row and its cached counts."""
     return {
         "id": row["id"],
@@ -88,6 +94,80 @@ def project_item(row: Row, counts: dict[str, int] | None) -> dict[str, Any]:
         "derived_status_id": row["derived_status_id"],
         "my_role": row["my_role"],
         "counts": counts if counts is not None else empty_counts(),
-        "created_at": iso_datetime(row["created_at"]),
-        "archived_at": iso_datetime(row["archived_at"]),
+        "created_at": iso_datetime(row["created_at"], zone),
+        "archived_at": iso_datetime(row["archived_at"], zone),
     }
+
+
+def comment_item(row: Row, mentions: list[dict[str, Any]], zone: tzinfo | None = None) -> dict[str, Any]:
+    """CommentSerializer, from a `selectors.COMMENT_ROW_FIELDS` row and its mentioned users."""
+    return {
+        "id": row["id"],
+        "task_id": row["task_id"],
+        "author": _user(row["author_id"], row["author__username"]),
+        "body": row["body"],
+        "mentions": mentions,
+        "created_at": iso_datetime(row["created_at"], zone),
+        "edited_at": iso_datetime(row["edited_at"], zone),
+        "deleted_at": iso_datetime(row["deleted_at"], zone),
+    }
+
+
+def comment_from_model(comment: Comment, *, author: User | None) -> dict[str, Any]:
+    """CommentSerializer, from the Comment a write service returns (`mentioned`: its users)."""
+    row = {
+        "id": comment.pk,
+        "task_id": comment.task_id,
+        "author_id": comment.author_id,
+        "author__username": None if author is None else author.username,
+        "body": comment.body,
+        "created_at": comment.created_at,
+        "edited_at": comment.edited_at,
+        "deleted_at": comment.deleted_at,
+    }
+    mentioned = getattr(comment, "mentioned", [])
+    return comment_item(row, [{"id": user.pk, "username": user.username} for user in mentioned])
+
+
+def comment_items(rows: list[Row], mentions: dict[int, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A page of comment rows, oldest first (the cursor reads newest first)."""
+    zone = current_zone()
+    return [comment_item(row, mentions[row["id"]], zone) for row in reversed(rows)]
+
+
+def mention_item(row: Row, zone: tzinfo | None = None) -> dict[str, Any]:
+    """MentionSerializer, from a `selectors.MENTION_ROW_FIELDS` row."""
+    return {
+        "id": row["id"],
+        "created_at": iso_datetime(row["created_at"], zone),
+        "project": {"id": row["comment__task__project_id"], "key": row["comment__task__project__key"]},
+        "task": {"id": row["comment__task_id"], "key": row["comment__task__key"]},
+        "comment": {
+            "id": row["comment_id"],
+            "author": _user(row["comment__author_id"], row["comment__author__username"]),
+            "body": row["comment__body"],
+        },
+    }
+
+
+def mention_items(rows: list[Row]) -> list[dict[str, Any]]:
+    zone = current_zone()
+    return [mention_item(row, zone) for row in rows]
+
+
+def checklist_item(row: Row, zone: tzinfo | None = None) -> dict[str, Any]:
+    """ChecklistItemSerializer, from a `selectors.CHECKLIST_ROW_FIELDS` row."""
+    return {
+        "id": row["id"],
+        "task_id": row["task_id"],
+        "text": row["text"],
+        "done": row["done"],
+        "rank": row["rank"],
+        "done_by_id": row["done_by_id"],
+        "done_at": iso_datetime(row["done_at"], zone),
+    }
+
+
+def checklist_items(rows: list[Row]) -> list[dict[str, Any]]:
+    zone = current_zone()
+    return [checklist_item(row, zone) for row in rows]

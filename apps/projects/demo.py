@@ -30,7 +30,7 @@ def seed_demo(*, users, stdout) -> None:
     services.member_add(project=project, username=carol.username, role=ProjectMember.Role.VIEWER)
     statuses = {status.category: status for status in TaskStatus.objects.filter(project=project).order_by("-rank")}
     by_name = {"alice": alice, "bob": bob}
-    for title, category, assignee in DEMO_TASKS:
+    tasks = [
         services.task_create(
             project=project,
             reporter=alice,
@@ -38,4 +38,21 @@ def seed_demo(*, users, stdout) -> None:
             status_id=statuses[category].pk,
             assignee_id=by_name[assignee].pk if assignee else None,
         )
-    stdout.write(f"projects: {DEMO_KEY} board with {len(DEMO_TASKS)} tasks (alice admin, bob editor, carol viewer)")
+        for title, category, assignee in DEMO_TASKS
+    ]
+    login = tasks[2]  # "Fix login redirect loop": a discussion, a mention and a checklist
+    services.comment_create(
+        project=project, author=alice, task_id=login.pk, body="Reproduced on Safari; @bob can you look at the cookie?"
+    )
+    services.comment_create(
+        project=project, author=bob, task_id=login.pk, body="On it. @carol FYI for the release notes."
+    )
+    for text, done in (("Reproduce", True), ("Write a failing test", True), ("Fix the redirect", False)):
+        services.checklist_item_create(project=project, actor=alice, task_id=login.pk, text=text, done=done)
+    services.project_override_set(
+        project=project, actor=alice, status_id=statuses[TaskStatus.Category.ACTIVE].pk, reason="Launch week"
+    )
+    stdout.write(
+        f"projects: {DEMO_KEY} board with {len(DEMO_TASKS)} tasks, comments with mentions, a checklist and a status"
+        " override (alice admin, bob editor, carol viewer)"
+    )

@@ -6,12 +6,22 @@ from typing import Any
 
 from apps.accounts.models import User
 from apps.core.realtime import broadcast, revoke
-from apps.projects.builders import task_detail_from_model
-from apps.projects.models import Task, TaskStatus
+from apps.projects.builders import checklist_item, comment_from_model, task_detail_from_model
+from apps.projects.models import ChecklistItem, Comment, Project, Task, TaskStatus
 
 
 def project_group(project_id: int) -> str:
     return f"projects.project.{project_id}"
+
+
+def task_group(task_id: int) -> str:
+    """A task's detail viewers: comment.*, checklist.updated, task.updated."""
+    return f"projects.task.{task_id}"
+
+
+def user_group(user_id: int) -> str:
+    """One user's own socket (`/ws/me/`): mentions."""
+    return f"projects.user.{user_id}"
 
 
 def user_brief(user: User | None) -> dict[str, Any] | None:
@@ -47,3 +57,30 @@ def member_removed(*, project_id: int, user: User) -> None:
     """`member.removed` to the board, then the removed user's open sockets close 4403."""
     member_event("member.removed", project_id=project_id, user=user)
     revoke(project_group(project_id), user.pk)
+
+
+def comment_data(comment: Comment, *, author: User | None) -> dict[str, Any]:
+    """The comment as the REST API shows it (CommentSerializer's shape)."""
+    return comment_from_model(comment, author=author)
+
+
+def mention_event(*, user_id: int, project: Project, task: dict[str, Any], comment: dict[str, Any]) -> None:
+    """`mention` to the mentioned user's own socket, after commit."""
+    data = {"project": {"id": project.pk, "key": project.key}, "task": task, "comment": comment}
+    broadcast(user_group(user_id), "mention", data)
+
+
+def task_counters_event(*, project_id: int, task_id: int, actor: User, **figures: int) -> None:
+    """`task.updated` with only the counters that changed (`comment_count`, `checklist_total`,
+    `checklist_done`) to the board and the task's viewers, after commit: `partial` says the
+    task object holds the id and those figures, not the whole task."""
+    data = {"task": {"id": task_id, **figures}, "partial": True, "changed_by": user_brief(actor)}
+    broadcast(project_group(project_id), "task.updated", data)
+    broadcast(task_group(task_id), "task.updated", data)
+
+
+def checklist_item_data(item: ChecklistItem) -> dict[str, Any]:
+    """The item as the REST API shows it (ChecklistItemSerializer's shape)."""
+    return checklist_item(
+        {name: getattr(item, name) for name in ("id", "task_id", "text", "done", "rank", "done_by_id", "done_at")}
+    )

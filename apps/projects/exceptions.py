@@ -122,3 +122,55 @@ class AnchorNotInColumn(ApplicationError):
 class AnchorsOutOfOrder(ConflictError):
     code = "anchors_out_of_order"
     default_message = "after_id must come before before_id in the column."
+
+
+# --- comments -----------------------------------------------------------------------
+
+
+class CommentNotFound(NotFoundError):
+    code = "comment_not_found"
+    default_message = "No such comment on this task."
+
+
+class NotCommentAuthor(ForbiddenError):
+    code = "not_comment_author"
+    default_message = "Only the comment's author can change or delete it."
+
+
+class CommentDeleted(ConflictError):
+    code = "comment_deleted"
+    default_message = "The comment was deleted; a deleted comment cannot be edited."
+
+
+# --- checklists ---------------------------------------------------------------------
+
+
+class ChecklistItemNotFound(NotFoundError):
+    code = "checklist_item_not_found"
+    default_message = "No such checklist item on this task."
+
+
+class ChecklistAnchorNotFound(ApplicationError):
+    """The anchor of a move is not an item of the same task (another task's item included)."""
+
+    code = "checklist_anchor_not_found"
+    default_message = "The anchor must be another item of this task's checklist."
+
+
+# --- status override and archives ---------------------------------------------------
+
+
+class OverrideExpiryInPast(ApplicationError):
+    code = "override_expiry_in_past"
+    field = "expires_at"
+    default_message = "expires_at must be in the future."
+
+
+class TaskNotArchived(ConflictError):
+    code = "task_not_archived"
+    default_message = "The task is not archived."
+
+
+class ProjectNotArchived(ConflictError):
+    code = "project_not_archived"
+    default_message = "The project is not archived."

@@ -30,7 +30,11 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         """The live projects the user is a member of: everything a client may see starts here."""
         if user is None or not user.is_authenticated:
             return self.none()
-        return self.filter(archived_at__isnull=True, members__user=user)
+        return self.member_of(user.pk)
+
+    def member_of(self, user_id: int) -> ProjectQuerySet:
+        """`visible_to` by the user's id (the compiled scope query binds the id)."""
+        return self.filter(archived_at__isnull=True, members__user_id=user_id)
 
     def with_role(self, user) -> ProjectQuerySet:
         """Annotate `my_role`, the user's role in each project (one indexed subquery per row)."""
@@ -54,6 +58,16 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # An admin's override of the derived status: it applies while `override_expires_at` is
+    # unset or in the future (computed when read; the sweep clears expired ones).
+    override_status = models.ForeignKey(
+        "TaskStatus", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    override_reason = models.CharField(max_length=500, blank=True, default="")
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    override_expires_at = models.DateTimeField(null=True, blank=True)
 
     objects = ProjectQuerySet.as_manager()
 
@@ -64,9 +78,31 @@ class Project(models.Model):
 
     class Meta:
         ordering = ("-id",)
+        indexes = [
+            # the sweep's expired overrides; a status's or a user's SET NULL on delete
+            models.Index(
+                fields=("override_expires_at",),
+                name="projects_project_override_exp",
+                condition=Q(override_status__isnull=False),
+            ),
+            models.Index(
+                fields=("override_status",),
+                name="projects_project_override_st",
+                condition=Q(override_status__isnull=False),
+            ),
+            models.Index(
+                fields=("override_by",), name="projects_project_override_by", condition=Q(override_by__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.key
+
+    def override_active(self, now) -> bool:
+        """Whether the override applies at `now` (no write when it expires: see the sweep)."""
+        return self.override_status_id is not None and (
+            self.override_expires_at is None or self.override_expires_at > now
+        )
 
 
 class TaskStatus(models.Model):
@@ -97,6 +133,8 @@ class TaskStatus(models.Model):
     has_live: bool
     tail_rank: int | None
     parent_ok: bool
+    assignee_role: str | None
+    assignee_username: str | None
 
     class Meta:
         ordering = ("project_id", "rank", "id")
@@ -156,6 +194,13 @@ class Task(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subtasks")
     rank = models.BigIntegerField(default=0)
     row_version = models.PositiveIntegerField(default=1)
+    # Live (not deleted) comments, kept by the comment services in the same transaction as
+    # the comment write: the task list shows it without a per-page COUNT.
+    comment_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # The task's checklist items and those done, kept by the checklist services in the same
+    # transaction as every item write (always equal to a fresh count: tests/projects/test_checklist.py).
+    checklist_total = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    checklist_done = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -220,3 +265,77 @@ class ProjectMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.project_id}:{self.role}"
+
+
+MAX_COMMENT_BODY = 10_000
+
+
+class Comment(models.Model):
+    """A Markdown comment on a task; a deleted one stays as a tombstone (empty body, `deleted_at`)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments", db_index=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(max_length=MAX_COMMENT_BODY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    mentioned: list  # not a column: the users a write service mentioned (for its response and events)
+
+    class Meta:
+        indexes = [
+            # a task's comments by id: the cursor page (`id < before ORDER BY id DESC`)
+            models.Index(fields=("task", "id"), name="projects_comment_task_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.task_id}"
+
+
+class CommentMention(models.Model):
+    """A project member named by `@username` in a comment (a row, not JSON)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="mention_rows", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # also the index of a comment's mentions (the comment page's batched lookup)
+            models.UniqueConstraint(fields=("comment", "user"), name="projects_mention_unique_user"),
+        ]
+        indexes = [
+            # GET /api/me/mentions/: a user's mentions, newest first by id (cursor)
+            models.Index(fields=("user", "id"), name="projects_mention_user_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.user_id} in {self.comment_id}"
+
+
+MAX_CHECKLIST_TEXT = 500
+
+
+class ChecklistItem(models.Model):
+    """One line of a task's checklist, in rank order (gapped ranks, as the board's tasks)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="checklist_items", db_index=False)
+    text = models.CharField(max_length=MAX_CHECKLIST_TEXT)
+    done = models.BooleanField(default=False)
+    rank = models.BigIntegerField(default=0)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # a task's checklist in order: the list's ORDER BY, the tail rank, a move's neighbours
+            models.Index(fields=("task", "rank"), name="projects_checklist_task_rank"),
+            # a user's SET NULL on delete
+            models.Index(fields=("done_by",), name="projects_checklist_done_by", condition=Q(done_by__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:50]

@@ -8,8 +8,9 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce
 
 from apps.core.caching import cached_at_version, cached_at_versions, cached_entry
+from apps.core.compiled import BoundQuery, compiled_query, concrete_columns, instance_from_row
 from apps.projects.exceptions import ProjectNotFound, TaskNotFound
-from apps.projects.models import Project, ProjectMember, Task, TaskStatus
+from apps.projects.models import ChecklistItem, Comment, CommentMention, Project, ProjectMember, Task, TaskStatus
 
 STATS_CACHE_NAME = "projects.stats"
 STATS_TTL_SECONDS = 300
@@ -68,22 +69,50 @@ def project_list_rows(*, user) -> QuerySet[Project, dict[str, Any]]:
     return Project.objects.visible_to(user).with_role(user).order_by("-id").values(*PROJECT_ROW_FIELDS)
 
 
-def project_for_member(
-    *, user, project_id: int, task_filters: dict | None = None, unless_counts_version: int | None = None
-) -> Project:
-    """The project if the user is a member (else 404), with `my_role` annotated.
+@compiled_query(params={"user_id": int})
+def _project_page(*, user_id: int):
+    return Project.objects.member_of(user_id).with_role(user_id).order_by("-id").values(*PROJECT_ROW_FIELDS)
 
-    With `task_filters`, the same query also annotates `task_total`, the number of
-    tasks the list endpoint will page through: the membership check and the list's
-    COUNT cost one round trip together. With `unless_counts_version` too, the COUNT runs
-    only when the row's `counts_version` differs from it (`task_total` is None when equal:
-    the caller's cached total is live, and PostgreSQL evaluates the CASE's subquery only
-    when it is reached).
-    """
-    queryset = Project.objects.visible_to(user).with_role(user).select_related("derived_status").filter(pk=project_id)
-    if task_filters is not None:
+
+def project_list_page(*, user) -> BoundQuery | QuerySet[Project, dict[str, Any]]:
+    """`project_list_rows`, ready to page and count, its SQL compiled once (apps.core.compiled)."""
+    if user is None or not user.is_authenticated:
+        return Project.objects.none().values(*PROJECT_ROW_FIELDS)
+    return _project_page.bind(user_id=user.pk)
+
+
+# The project row, its derived status's row (what select_related loads) and the caller's role.
+_PROJECT_SCOPE_COLUMNS = (*concrete_columns(Project), *concrete_columns(TaskStatus, "derived_status__"), "my_role")
+# The list filters that are bound as values; the others (archived, unassigned) shape the SQL.
+_FILTER_PARAMS: dict[str, type] = {"status": int, "assignee": int, "priority": str}
+
+
+def _filter_values(filters: dict) -> dict[str, Any]:
+    return {
+        "status": filters.get("status"),
+        "assignee": None if filters.get("unassigned") else filters.get("assignee"),
+        "priority": filters.get("priority") or None,
+        "archived": filters.get("archived", False),
+        "unassigned": bool(filters.get("unassigned")),
+        "q": filters.get("q") or None,
+    }
+
+
+def _compilable(filters: dict) -> bool:
+    # `q` is bound as "%q%" (icontains): that shape runs through the ORM each time
+    return not filters.get("q")
+
+
+@compiled_query(params={"user_id": int, "project_id": int, "unless_counts_version": int, **_FILTER_PARAMS})
+def _member_project(
+    *, user_id, project_id, with_total, unless_counts_version, status, assignee, priority, archived, unassigned, q
+):
+    queryset = Project.objects.member_of(user_id).with_role(user_id).filter(pk=project_id)
+    if with_total:
+        filters = {"status": status, "assignee": assignee, "priority": priority, "archived": archived}
+        filters |= {"unassigned": unassigned, "q": q}
         matching = (
-            filter_tasks(Task.objects.filter(project=OuterRef("pk")), task_filters)
+            filter_tasks(Task.objects.filter(project=OuterRef("pk")), filters)
             .order_by()
             .values("project")
             .annotate(n=Count("*"))
@@ -96,10 +125,47 @@ def project_for_member(
                 default=total,
                 output_field=IntegerField(),
             )
-        queryset = queryset.annotate(task_total=total)
-    project = queryset.first()
-    if project is None:
+        return queryset.annotate(task_total=total).values(*_PROJECT_SCOPE_COLUMNS, "task_total")
+    return queryset.values(*_PROJECT_SCOPE_COLUMNS)
+
+
+def project_for_member(
+    *, user, project_id: int, task_filters: dict | None = None, unless_counts_version: int | None = None
+) -> Project:
+    """The project if the user is a member (else 404), with `my_role` annotated and its
+    derived status loaded.
+
+    With `task_filters`, the same query also annotates `task_total`, the number of
+    tasks the list endpoint will page through: the membership check and the list's
+    COUNT cost one round trip together. With `unless_counts_version` too, the COUNT runs
+    only when the row's `counts_version` differs from it (`task_total` is None when equal:
+    the caller's cached total is live, and PostgreSQL evaluates the CASE's subquery only
+    when it is reached).
+
+    Every request under /api/projects/{id}/ runs this: its SQL is compiled once per shape
+    (apps.core.compiled).
+    """
+    if user is None or not user.is_authenticated:
         raise ProjectNotFound()
+    filters = task_filters if task_filters is not None else {}
+    rows = _member_project.rows(
+        compiled=_compilable(filters),
+        user_id=user.pk,
+        project_id=project_id,
+        with_total=task_filters is not None,
+        unless_counts_version=unless_counts_version if task_filters is not None else None,
+        **_filter_values(filters),
+    )
+    if not rows:
+        raise ProjectNotFound()
+    row = rows[0]
+    project = instance_from_row(Project, row)
+    project.derived_status = (
+        None if row["derived_status__id"] is None else instance_from_row(TaskStatus, row, "derived_status__")
+    )
+    project.my_role = row["my_role"]
+    if task_filters is not None:
+        project.task_total = row["task_total"]
     return project
 
 
@@ -228,6 +294,9 @@ TASK_ROW_FIELDS = (
     "reporter__username",
     "parent_id",
     "subtask_count",
+    "comment_count",
+    "checklist_total",
+    "checklist_done",
     "rank",
     "row_version",
     "completed_at",
@@ -249,6 +318,17 @@ def task_list_rows(*, project_id: int, filters: dict) -> QuerySet[Task, dict[str
     )
 
 
+@compiled_query(params={"project_id": int, **_FILTER_PARAMS})
+def _task_page(*, project_id, status, assignee, priority, archived, unassigned, q):
+    filters = {"status": status, "assignee": assignee, "priority": priority, "archived": archived}
+    return task_list_rows(project_id=project_id, filters=filters | {"unassigned": unassigned, "q": q})
+
+
+def task_list_page(*, project_id: int, filters: dict) -> BoundQuery:
+    """`task_list_rows`, ready to page (`[offset:offset + limit]`): its SQL compiled once per shape."""
+    return _task_page.bind(compiled=_compilable(filters), project_id=project_id, **_filter_values(filters))
+
+
 def task_detail_row(*, project_id: int, task_id: int) -> dict[str, Any]:
     """One task of the project as a `TASK_DETAIL_ROW_FIELDS` row (builders.task_detail_item), else 404."""
     row = (
@@ -267,6 +347,113 @@ def my_open_task_rows(*, user) -> QuerySet[Task, dict[str, Any]]:
     return (
         Task.objects.open()
         .filter(assignee=user, project__in=Project.objects.visible_to(user).values("pk"))
+        .annotate(subtask_count=subtask_count())
+        .values(*TASK_ROW_FIELDS)
+    )
+
+
+# --- comments and mentions --------------------------------------------------------------
+
+COMMENT_ROW_FIELDS = ("id", "task_id", "author_id", "author__username", "body", "created_at", "edited_at", "deleted_at")
+
+
+def task_exists(*, project_id: int, task_id: int) -> None:
+    """404 unless the task is the project's (archived ones included)."""
+    if not Task.objects.filter(project_id=project_id, pk=task_id).exists():
+        raise TaskNotFound()
+
+
+def comment_rows(*, task_id: int) -> QuerySet[Comment, dict[str, Any]]:
+    """A task's comments (tombstones included) as `COMMENT_ROW_FIELDS` rows, for the id cursor
+    ((task, id) index); the author's name joined."""
+    return Comment.objects.filter(task_id=task_id).values(*COMMENT_ROW_FIELDS)
+
+
+def mentions_for_comments(comment_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """{comment id: [{id, username}, ...]} for a page of comments, in one query (no query per comment)."""
+    mentions: dict[int, list[dict[str, Any]]] = {pk: [] for pk in comment_ids}
+    if not comment_ids:
+        return mentions
+    rows = (
+        CommentMention.objects.filter(comment_id__in=comment_ids)
+        .order_by("comment_id", "id")
+        .values_list("comment_id", "user_id", "user__username")
+    )
+    for comment_id, user_id, username in rows:
+        mentions[comment_id].append({"id": user_id, "username": username})
+    return mentions
+
+
+MENTION_ROW_FIELDS = (
+    "id",
+    "created_at",
+    "comment_id",
+    "comment__body",
+    "comment__author_id",
+    "comment__author__username",
+    "comment__task_id",
+    "comment__task__key",
+    "comment__task__project_id",
+    "comment__task__project__key",
+)
+
+
+def my_mention_rows(*, user) -> QuerySet[CommentMention, dict[str, Any]]:
+    """The user's mentions in their live projects (cursor-paginated by id, newest first); one
+    query, comment, task and project joined."""
+    return CommentMention.objects.filter(
+        user=user,
+        comment__deleted_at__isnull=True,
+        comment__task__project__in=Project.objects.visible_to(user).values("pk"),
+    ).values(*MENTION_ROW_FIELDS)
+
+
+# --- checklists ---------------------------------------------------------------------------
+
+CHECKLIST_ROW_FIELDS = ("id", "task_id", "text", "done", "rank", "done_by_id", "done_at")
+
+
+def checklist_rows(*, task_id: int) -> QuerySet[ChecklistItem, dict[str, Any]]:
+    """A task's checklist in order ((task, rank) index), as `CHECKLIST_ROW_FIELDS` rows."""
+    return ChecklistItem.objects.filter(task_id=task_id).order_by("rank", "id").values(*CHECKLIST_ROW_FIELDS)
+
+
+# --- status override and archives -----------------------------------------------------------
+
+
+def load_override(project: Project) -> Project:
+    """Attach the override's status and author when the project has an override (one query), else nothing."""
+    if project.override_status_id is not None:
+        row = (
+            Project.objects.filter(pk=project.pk)
+            .select_related("override_status", "override_by")
+            .only("id", "override_status", "override_by__id", "override_by__username")
+            .first()
+        )
+        if row is not None:
+            project.override_status, project.override_by = row.override_status, row.override_by
+    return project
+
+
+def archived_project_for_member(*, user, project_id: int) -> Project:
+    """The project, archived or not, if the user is a member (else 404), with `my_role`."""
+    if user is None or not user.is_authenticated:
+        raise ProjectNotFound()
+    project = (
+        Project.objects.filter(pk=project_id, members__user_id=user.pk)
+        .with_role(user.pk)
+        .select_related("derived_status")
+        .first()
+    )
+    if project is None:
+        raise ProjectNotFound()
+    return project
+
+
+def archived_task_rows(*, project_id: int) -> QuerySet[Task, dict[str, Any]]:
+    """A project's archived tasks as `TASK_ROW_FIELDS` rows ((project, archived_at) index), newest archived first."""
+    return (
+        Task.objects.filter(project_id=project_id, archived_at__isnull=False)
         .annotate(subtask_count=subtask_count())
         .values(*TASK_ROW_FIELDS)
     )

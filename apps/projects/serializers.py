@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -10,7 +11,15 @@ from rest_framework import serializers
 from apps.accounts.lookup import UserReferenceSerializer
 from apps.core.converters import MAX_ID
 from apps.core.strict import QueryParamsSerializer
-from apps.projects.models import PROJECT_KEY_VALIDATOR, Project, ProjectMember, Task, TaskStatus
+from apps.projects.models import (
+    MAX_CHECKLIST_TEXT,
+    MAX_COMMENT_BODY,
+    PROJECT_KEY_VALIDATOR,
+    Project,
+    ProjectMember,
+    Task,
+    TaskStatus,
+)
 from apps.projects.selectors import DERIVED_STATUS_NAMES, empty_counts
 
 MAX_TEXT = 20_000
@@ -85,10 +94,55 @@ class ProjectSerializer(serializers.ModelSerializer):
         return counts if counts is not None else empty_counts()
 
 
+class StatusBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    category = serializers.CharField(read_only=True)
+
+
+class OverrideSerializer(serializers.Serializer):
+    status = StatusBriefSerializer(read_only=True)
+    reason = serializers.CharField(read_only=True)
+    by = UserBriefSerializer(read_only=True, allow_null=True)
+    expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    active = serializers.BooleanField(read_only=True, help_text="False once expires_at has passed.")
+
+
+def _status_brief(status: TaskStatus | None) -> dict | None:
+    return None if status is None else {"id": status.pk, "name": status.name, "category": status.category}
+
+
 class ProjectDetailSerializer(ProjectSerializer):
+    """A project with its override (status, reason, by, expiry) and `effective_status`: the
+    override's status while it applies, else the derived one."""
+
+    override = serializers.SerializerMethodField()
+    effective_status = serializers.SerializerMethodField()
+
     class Meta(ProjectSerializer.Meta):
-        fields = (*ProjectSerializer.Meta.fields, "description", "created_by_id")
+        fields = (*ProjectSerializer.Meta.fields, "description", "created_by_id", "override", "effective_status")
         read_only_fields = fields
+
+    @extend_schema_field(OverrideSerializer(allow_null=True))
+    def get_override(self, project: Project) -> dict | None:
+        if project.override_status_id is None:
+            return None
+        by = project.override_by
+        return {
+            "status": _status_brief(project.override_status),
+            "reason": project.override_reason,
+            "by": None if by is None else {"id": by.pk, "username": by.username},
+            "expires_at": serializers.DateTimeField().to_representation(project.override_expires_at)
+            if project.override_expires_at
+            else None,
+            "active": project.override_active(timezone.now()),
+        }
+
+    @extend_schema_field(StatusBriefSerializer(allow_null=True))
+    def get_effective_status(self, project: Project) -> dict | None:
+        if project.override_active(timezone.now()):
+            return _status_brief(project.override_status)
+        return _status_brief(project.derived_status)
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -109,6 +163,9 @@ class TaskSerializer(serializers.ModelSerializer):
     reporter = UserBriefSerializer(read_only=True, allow_null=True)
     parent_id = serializers.IntegerField(read_only=True, allow_null=True)
     subtask_count = serializers.IntegerField(read_only=True)
+    comment_count = serializers.IntegerField(read_only=True)
+    checklist_total = serializers.IntegerField(read_only=True)
+    checklist_done = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Task
@@ -126,6 +183,9 @@ class TaskSerializer(serializers.ModelSerializer):
             "reporter",
             "parent_id",
             "subtask_count",
+            "comment_count",
+            "checklist_total",
+            "checklist_done",
             "rank",
             "row_version",
             "completed_at",
@@ -146,6 +206,52 @@ class TaskConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
     task = TaskDetailSerializer()
+
+
+class CommentSerializer(serializers.Serializer):
+    """A comment (builders.comment_item writes this shape); a tombstone has an empty body and `deleted_at`."""
+
+    id = serializers.IntegerField(read_only=True)
+    task_id = serializers.IntegerField(read_only=True)
+    author = UserBriefSerializer(read_only=True, allow_null=True)
+    body = serializers.CharField(read_only=True, help_text="Markdown text; empty once deleted.")
+    mentions = UserBriefSerializer(many=True, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    edited_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    deleted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    """A checklist item (builders.checklist_item writes this shape)."""
+
+    id = serializers.IntegerField(read_only=True)
+    task_id = serializers.IntegerField(read_only=True)
+    text = serializers.CharField(read_only=True)
+    done = serializers.BooleanField(read_only=True)
+    rank = serializers.IntegerField(read_only=True)
+    done_by_id = serializers.IntegerField(read_only=True, allow_null=True)
+    done_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class KeyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    key = serializers.CharField(read_only=True)
+
+
+class MentionCommentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    author = UserBriefSerializer(read_only=True, allow_null=True)
+    body = serializers.CharField(read_only=True)
+
+
+class MentionSerializer(serializers.Serializer):
+    """Where the caller was mentioned (builders.mention_item writes this shape)."""
+
+    id = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    project = KeyRefSerializer(read_only=True)
+    task = KeyRefSerializer(read_only=True)
+    comment = MentionCommentSerializer(read_only=True)
 
 
 # --- input ----------------------------------------------------------------------------------
@@ -232,3 +338,37 @@ class TaskFilterSerializer(QueryParamsSerializer):
             "priority": data.get("priority"),
             "q": data.get("q"),
         }
+
+
+class CommentWriteSerializer(serializers.Serializer):
+    """A comment's Markdown body; `@username` of a project member mentions them."""
+
+    body = serializers.CharField(max_length=MAX_COMMENT_BODY, trim_whitespace=True)
+
+
+class ChecklistItemCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=MAX_CHECKLIST_TEXT)
+    done = serializers.BooleanField(required=False, default=False)
+
+
+class ChecklistItemUpdateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=MAX_CHECKLIST_TEXT, required=False)
+    done = serializers.BooleanField(required=False)
+
+
+class ChecklistMoveSerializer(serializers.Serializer):
+    """Exactly one anchor: another item of the same task."""
+
+    before_id = id_field(required=False)
+    after_id = id_field(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if ("before_id" in attrs) == ("after_id" in attrs):
+            raise serializers.ValidationError({"before_id": ["Give exactly one of before_id and after_id."]})
+        return attrs
+
+
+class OverrideSetSerializer(serializers.Serializer):
+    status_id = id_field()
+    reason = serializers.CharField(max_length=500)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)

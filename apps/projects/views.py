@@ -15,15 +15,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
+from apps.core.builders import current_zone
 from apps.core.idempotency import idempotent
 from apps.core.pagination import BeforeIdCursorPagination
-from apps.projects import builders, selectors, services
+from apps.projects import builders, events, selectors, services
 from apps.projects.exceptions import AdminRequired, WriteForbidden
 from apps.projects.models import Project, ProjectMember
+from apps.projects.pagination import ArchivedCursorPagination
 from apps.projects.serializers import (
+    ChecklistItemCreateSerializer,
+    ChecklistItemSerializer,
+    ChecklistItemUpdateSerializer,
+    ChecklistMoveSerializer,
+    CommentSerializer,
+    CommentWriteSerializer,
     MemberAddSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
+    MentionSerializer,
+    OverrideSetSerializer,
     ProjectCreateSerializer,
     ProjectDetailSerializer,
     ProjectSerializer,
@@ -78,7 +88,7 @@ class ProjectListView(BriskView):
 
     @extend_schema(responses=ProjectSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return self.page(selectors.project_list_rows(user=request.user), _projects_with_counts)
+        return self.page(selectors.project_list_page(user=request.user), _projects_with_counts)
 
     @extend_schema(
         request=ProjectCreateSerializer,
@@ -93,7 +103,8 @@ class ProjectListView(BriskView):
 
 def _projects_with_counts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     counts = selectors.project_counts_many(versions={row["id"]: row["counts_version"] for row in rows})
-    return [builders.project_item(row, counts.get(row["id"])) for row in rows]
+    zone = current_zone()
+    return [builders.project_item(row, counts.get(row["id"]), zone) for row in rows]
 
 
 class ProjectDetailView(ProjectView):
@@ -101,18 +112,20 @@ class ProjectDetailView(ProjectView):
 
     serializer_class = ProjectDetailSerializer
     access = {"GET": MEMBER, "PATCH": ADMIN, "DELETE": ADMIN}
-    # token, project with role, counts only when the cache misses (PATCH: + the UPDATE when
-    # something changed); DELETE: token, project, UPDATE archived_at
-    query_budget = {"GET": Budget(3, fewest=2), "PATCH": Budget(4, fewest=2), "DELETE": 3}
+    # token, project with role, counts only when the cache misses, the override's status and
+    # author only when there is an override (PATCH: + the UPDATE when something changed);
+    # DELETE: token, project, UPDATE archived_at
+    query_budget = {"GET": Budget(4, fewest=2), "PATCH": Budget(5, fewest=2), "DELETE": 3}
 
     def get(self, request: Request, project_id: int) -> Response:
         self.scope.counts = selectors.project_counts(project=self.scope)
-        return Response(ProjectDetailSerializer(self.scope).data)
+        return Response(ProjectDetailSerializer(selectors.load_override(self.scope)).data)
 
     @extend_schema(request=ProjectUpdateSerializer, responses=ProjectDetailSerializer)
     def patch(self, request: Request, project_id: int) -> Response:
         project = services.project_update(project=self.scope, data=self.validated(ProjectUpdateSerializer))
         project.counts = selectors.project_counts(project=project)
+        selectors.load_override(project)
         return Response(ProjectDetailSerializer(project).data)
 
     @extend_schema(responses={204: None})
@@ -204,8 +217,8 @@ class TaskListView(ProjectView):
     access = {"GET": MEMBER, "POST": WRITER}
     # GET: token, project with role and the filtered COUNT (skipped when the cached counts are
     # live), page (status, assignee, reporter joined; subtask counts as a subquery).
-    # POST: token, project with role, then task_create's 4-5 (see the service)
-    query_budget = {"GET": 3, "POST": Budget(7, fewest=5)}
+    # POST: token, project with role, then task_create's 3-4 (see the service)
+    query_budget = {"GET": 3, "POST": Budget(6, fewest=5)}
 
     def get_scope(self) -> Project:
         if self.request.method != "GET":
@@ -232,7 +245,7 @@ class TaskListView(ProjectView):
 
     @extend_schema(parameters=[TaskFilterSerializer], responses=TaskSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        return self.page(selectors.task_list_rows(project_id=self.scope.pk, filters=self.filters), builders.task_items)
+        return self.page(selectors.task_list_page(project_id=self.scope.pk, filters=self.filters), builders.task_items)
 
     @extend_schema(request=TaskCreateSerializer, responses={201: TaskDetailSerializer})
     @idempotent
@@ -250,8 +263,10 @@ class TaskDetailView(ProjectView):
     # GET: token, project with role, task (joined, subtask count annotated).
     # PATCH: token, project, project lock, task locked, UPDATE (a status change also reads
     # the target column and re-derives the project status). DELETE: token, project, lock,
-    # task, subtasks unparented, DELETE, live columns (+ the derived status when it changes)
-    query_budget = {"GET": 3, "PATCH": Budget(9, fewest=5), "DELETE": Budget(8, fewest=7)}
+    # task, its comments' ids (+ their mentions' DELETE and theirs when it has any), its
+    # checklist's DELETE, subtasks unparented, DELETE, live columns (+ the derived status when
+    # it changes)
+    query_budget = {"GET": 3, "PATCH": Budget(9, fewest=5), "DELETE": Budget(12, fewest=9)}
 
     def get(self, request: Request, project_id: int, task_id: int) -> Response:
         return Response(builders.task_detail_item(selectors.task_detail_row(project_id=self.scope.pk, task_id=task_id)))
@@ -304,3 +319,215 @@ class MyTasksView(BriskView):
     @extend_schema(responses=TaskSerializer(many=True))
     def get(self, request: Request) -> Response:
         return self.page(selectors.my_open_task_rows(user=request.user), builders.task_items)
+
+
+# --- comments and mentions -------------------------------------------------------------------
+
+
+class CommentListView(ProjectView):
+    """A task's comments, cursor-paginated (`?before=`: older pages), oldest first within a page;
+    POST adds one (`@username` of a member mentions them)."""
+
+    serializer_class = CommentSerializer
+    pagination_class = BeforeIdCursorPagination
+    create_throttle_scope = "projects_comment_create"
+    access = {"GET": MEMBER, "POST": WRITER}
+    # GET: token, project with role, the task's existence, page (author joined), the page's
+    # mentions (one IN query). POST: token, project with role, then comment_create's 2-4
+    query_budget = {"GET": 5, "POST": Budget(6, fewest=4)}
+
+    @extend_schema(responses=CommentSerializer(many=True))
+    def get(self, request: Request, project_id: int, task_id: int) -> Response:
+        selectors.task_exists(project_id=self.scope.pk, task_id=task_id)
+        return self.page(selectors.comment_rows(task_id=task_id), _comments_with_mentions)
+
+    @extend_schema(request=CommentWriteSerializer, responses={201: CommentSerializer})
+    @idempotent
+    def post(self, request: Request, project_id: int, task_id: int) -> Response:
+        data = self.validated(CommentWriteSerializer)
+        comment = services.comment_create(project=self.scope, author=self.caller, task_id=task_id, **data)
+        return Response(builders.comment_from_model(comment, author=self.caller), status=status.HTTP_201_CREATED)
+
+
+def _comments_with_mentions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return builders.comment_items(rows, selectors.mentions_for_comments([row["id"] for row in rows]))
+
+
+class CommentDetailView(ProjectView):
+    """Edit or delete one's own comment (delete leaves a tombstone)."""
+
+    serializer_class = CommentSerializer
+    access = {"PATCH": WRITER, "DELETE": WRITER}
+    # PATCH: token, project, comment locked, its mentions, UPDATE; with names in the body also
+    # the members named, the mentions dropped and added, the task's key for the new ones.
+    # DELETE: token, project, comment locked, mentions deleted, UPDATE comment, task counter
+    # (a tombstone deleted again: the first three only)
+    query_budget = {"PATCH": Budget(9, fewest=5), "DELETE": Budget(6, fewest=3)}
+
+    @extend_schema(
+        request=CommentWriteSerializer,
+        responses={200: CommentSerializer, 409: OpenApiResponse(description="The comment was deleted")},
+    )
+    def patch(self, request: Request, project_id: int, task_id: int, comment_id: int) -> Response:
+        data = self.validated(CommentWriteSerializer)
+        comment = services.comment_update(
+            project=self.scope, actor=self.caller, task_id=task_id, comment_id=comment_id, **data
+        )
+        return Response(builders.comment_from_model(comment, author=self.caller))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int, task_id: int, comment_id: int) -> Response:
+        services.comment_delete(project=self.scope, actor=self.caller, task_id=task_id, comment_id=comment_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyMentionsView(BriskView):
+    """Where the caller was mentioned, in their live projects, newest first (cursor-paginated)."""
+
+    serializer_class = MentionSerializer
+    pagination_class = BeforeIdCursorPagination
+    access = {"GET": AUTHENTICATED}
+    query_budget = {"GET": 2}  # token, page (comment, task and project joined)
+
+    @extend_schema(responses=MentionSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return self.page(selectors.my_mention_rows(user=request.user), builders.mention_items)
+
+
+# --- checklists --------------------------------------------------------------------------------
+
+
+class ChecklistView(ProjectView):
+    """A task's checklist in order; POST appends an item (the task's counters follow)."""
+
+    serializer_class = ChecklistItemSerializer
+    access = {"GET": MEMBER, "POST": WRITER}
+    # GET: token, project with role, the task's existence, count, page. POST: token, project,
+    # the task's counters (UPDATE ... RETURNING: also the task check and lock), last rank, INSERT
+    query_budget = {"GET": 5, "POST": 5}
+
+    @extend_schema(responses=ChecklistItemSerializer(many=True))
+    def get(self, request: Request, project_id: int, task_id: int) -> Response:
+        selectors.task_exists(project_id=self.scope.pk, task_id=task_id)
+        return self.page(selectors.checklist_rows(task_id=task_id), builders.checklist_items)
+
+    @extend_schema(request=ChecklistItemCreateSerializer, responses={201: ChecklistItemSerializer})
+    @idempotent
+    def post(self, request: Request, project_id: int, task_id: int) -> Response:
+        data = self.validated(ChecklistItemCreateSerializer)
+        item = services.checklist_item_create(project=self.scope, actor=self.caller, task_id=task_id, **data)
+        return Response(events.checklist_item_data(item), status=status.HTTP_201_CREATED)
+
+
+class ChecklistItemView(ProjectView):
+    """Change an item's text or tick it (writers); DELETE removes it."""
+
+    serializer_class = ChecklistItemSerializer
+    access = {"PATCH": WRITER, "DELETE": WRITER}
+    # PATCH: token, project, item locked (with its task's archived state), UPDATE when something
+    # differs, the task's counters when `done` changes. DELETE: token, project, item locked,
+    # DELETE, the task's counters
+    query_budget = {"PATCH": Budget(5, fewest=3), "DELETE": 5}
+
+    @extend_schema(request=ChecklistItemUpdateSerializer, responses=ChecklistItemSerializer)
+    def patch(self, request: Request, project_id: int, task_id: int, item_id: int) -> Response:
+        data = self.validated(ChecklistItemUpdateSerializer)
+        item = services.checklist_item_update(
+            project=self.scope, actor=self.caller, task_id=task_id, item_id=item_id, data=data
+        )
+        return Response(events.checklist_item_data(item))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int, task_id: int, item_id: int) -> Response:
+        services.checklist_item_delete(project=self.scope, actor=self.caller, task_id=task_id, item_id=item_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChecklistMoveView(ProjectView):
+    """Place an item before or after another item of the same task."""
+
+    serializer_class = ChecklistItemSerializer
+    access = {"POST": WRITER}
+    # token, project, item locked, anchor, neighbour rank, UPDATE; when the gap ran out also
+    # the renumbering UPDATE, the anchor's new rank and the neighbour again
+    query_budget = {"POST": Budget(9, fewest=6)}
+
+    @extend_schema(request=ChecklistMoveSerializer, responses=ChecklistItemSerializer)
+    def post(self, request: Request, project_id: int, task_id: int, item_id: int) -> Response:
+        data = self.validated(ChecklistMoveSerializer)
+        item = services.checklist_item_move(
+            project=self.scope, actor=self.caller, task_id=task_id, item_id=item_id, **data
+        )
+        return Response(events.checklist_item_data(item))
+
+
+# --- status override and archives --------------------------------------------------------------
+
+
+class OverrideStatusView(ProjectView):
+    """PUT overrides the project's derived status (admins; a reason is required); DELETE clears it."""
+
+    serializer_class = ProjectDetailSerializer
+    access = {"PUT": ADMIN, "DELETE": ADMIN}
+    # PUT: token, project with role, project lock, its statuses, UPDATE, the counts only when
+    # the cache misses. DELETE: token, project, lock (+ statuses and UPDATE when there is one)
+    query_budget = {"PUT": Budget(6, fewest=5), "DELETE": Budget(5, fewest=3)}
+
+    @extend_schema(request=OverrideSetSerializer, responses=ProjectDetailSerializer)
+    def put(self, request: Request, project_id: int) -> Response:
+        data = self.validated(OverrideSetSerializer)
+        project = services.project_override_set(project=self.scope, actor=self.caller, **data)
+        project.counts = selectors.project_counts(project=project)
+        return Response(ProjectDetailSerializer(project).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int) -> Response:
+        services.project_override_clear(project=self.scope, actor=self.caller)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ArchivedTaskListView(ProjectView):
+    """The project's archived tasks, newest archived first (cursor: `?before=<task id>`)."""
+
+    serializer_class = TaskSerializer
+    pagination_class = ArchivedCursorPagination
+    access = {"GET": MEMBER}
+    query_budget = {"GET": 3}  # token, project with role, page (the cursor's archived_at a subquery)
+
+    @extend_schema(responses=TaskSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        return self.page(selectors.archived_task_rows(project_id=self.scope.pk), builders.task_items)
+
+
+class TaskUnarchiveView(ProjectView):
+    """Bring an archived task back (to its column's bottom); a live task is a 409."""
+
+    serializer_class = TaskDetailSerializer
+    access = {"POST": WRITER}
+    # token, project, project lock, task locked, column tail, UPDATE, live columns, the
+    # project's counts version (and derived status)
+    query_budget = {"POST": 8}
+
+    @extend_schema(
+        request=None,
+        responses={200: TaskDetailSerializer, 409: OpenApiResponse(description="The task is not archived")},
+    )
+    def post(self, request: Request, project_id: int, task_id: int) -> Response:
+        task = services.task_unarchive(project=self.scope, actor=self.caller, task_id=task_id)
+        return Response(builders.task_detail_from_model(task))
+
+
+class ProjectUnarchiveView(ProjectView):
+    """Bring an archived project back into its members' lists (admins); a live one is a 409."""
+
+    serializer_class = ProjectDetailSerializer
+    access = {"POST": ADMIN}
+    query_budget = {"POST": 3}  # token, the project (archived ones too) with role, UPDATE
+
+    def get_scope(self) -> Project:
+        return selectors.archived_project_for_member(user=self.request.user, project_id=self.kwargs["project_id"])
+
+    @extend_schema(request=None, responses={204: None, 409: OpenApiResponse(description="The project is not archived")})
+    def post(self, request: Request, project_id: int) -> Response:
+        services.project_unarchive(project=self.scope)
+        return Response(status=status.HTTP_204_NO_CONTENT)

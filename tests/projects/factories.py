@@ -17,7 +17,16 @@ from django.db.models import F
 
 from apps.accounts.models import User
 from apps.projects import services
-from apps.projects.models import RANK_GAP, Project, ProjectMember, Task, TaskStatus
+from apps.projects.models import (
+    RANK_GAP,
+    ChecklistItem,
+    Comment,
+    CommentMention,
+    Project,
+    ProjectMember,
+    Task,
+    TaskStatus,
+)
 from tests.accounts.factories import UserFactory
 
 
@@ -95,6 +104,53 @@ class TaskFactory(factory.django.DjangoModelFactory):
             status_id=status_of(project, category).pk,
             assignee_id=assignee.pk if assignee else None,
             **kwargs,
+        )
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    """A comment through `comment_create` (the task's `comment_count` follows; `@names` of
+    members in `body` become mentions); the author defaults to the task's reporter."""
+
+    class Meta:
+        model = Comment
+
+    task = factory.SubFactory(TaskFactory)
+    author = factory.LazyAttribute(lambda o: o.task.reporter)
+    body = factory.Sequence(lambda n: f"comment {n}")
+
+    @classmethod
+    def _create(cls, model_class: type[Comment], *args: Any, **kwargs: Any) -> Comment:
+        task = kwargs["task"]
+        return services.comment_create(
+            project=task.project, author=kwargs["author"], task_id=task.pk, body=kwargs["body"]
+        )
+
+
+class CommentMentionFactory(factory.django.DjangoModelFactory):
+    """A mention row as such (the services write them from `@names`; this is for selector tests)."""
+
+    class Meta:
+        model = CommentMention
+
+    comment = factory.SubFactory(CommentFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class ChecklistItemFactory(factory.django.DjangoModelFactory):
+    """An item appended through `checklist_item_create` (the task's counters follow)."""
+
+    class Meta:
+        model = ChecklistItem
+
+    task = factory.SubFactory(TaskFactory)
+    text = factory.Sequence(lambda n: f"step {n}")
+    done = False
+
+    @classmethod
+    def _create(cls, model_class: type[ChecklistItem], *args: Any, **kwargs: Any) -> ChecklistItem:
+        task = kwargs["task"]
+        return services.checklist_item_create(
+            project=task.project, actor=task.reporter, task_id=task.pk, text=kwargs["text"], done=kwargs["done"]
         )
 
 

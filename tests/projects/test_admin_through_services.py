@@ -115,3 +115,31 @@ def test_project_page_shows_members_read_only(client, superuser):
     page = client.get(f"/admin/projects/project/{team.project.pk}/change/").content.decode()
     assert team.editor.username in page
     assert 'name="members-0-role"' not in page
+
+
+def test_admin_comment_delete_is_a_moderated_tombstone(client, superuser):
+    from apps.projects import services
+
+    team = make_team()
+    task = make_task(team.project)
+    comment = services.comment_create(project=team.project, author=team.editor, task_id=task.pk, body="spam")
+    client.force_login(superuser)
+    assert client.get("/admin/projects/comment/").status_code == 200
+    response = client.post(f"/admin/projects/comment/{comment.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.deleted_at is not None and comment.body == ""
+    assert Task.objects.get(pk=task.pk).comment_count == 0
+
+
+def test_admin_checklist_item_delete_goes_through_the_service(client, superuser):
+    from apps.projects import services
+
+    team = make_team()
+    task = make_task(team.project)
+    item = services.checklist_item_create(project=team.project, actor=team.editor, task_id=task.pk, text="x", done=True)
+    client.force_login(superuser)
+    assert client.get("/admin/projects/checklistitem/").status_code == 200
+    response = client.post(f"/admin/projects/checklistitem/{item.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert Task.objects.values_list("checklist_total", "checklist_done").get(pk=task.pk) == (0, 0)

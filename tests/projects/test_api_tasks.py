@@ -267,7 +267,7 @@ def test_create_task_query_budget(client_for, existing):
     sql, response = statements(lambda: client.post(tasks_url(team.project), body))
     assert response.status_code == 201, response.json()
     # auth token; project with role; UPDATE next_task_number RETURNING (the key and the project lock);
-    # the board (columns with counts and last ranks, parent check); the assignee's membership; INSERT
+    # the board (columns with counts and last ranks, parent check, the assignee's membership); INSERT
     budget = declared("POST", tasks_url(team.project))
     assert len(sql) == budget.queries - 1, "\n".join(sql)
     # a task that changes the derived status costs one more UPDATE: the costliest create

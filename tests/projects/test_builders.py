@@ -54,6 +54,7 @@ def edge_tasks():
     )
     make_task(project, title="child", parent_id=full.pk, story_points=1000)
     make_task(project, title="second child", parent_id=full.pk)
+    Task.objects.filter(pk=full.pk).update(comment_count=3, checklist_total=4, checklist_done=1)
     # a reporter deleted (SET NULL), an archived task, a timestamp without microseconds
     Task.objects.filter(pk=plain.pk).update(
         reporter=None,
@@ -69,6 +70,7 @@ def test_task_list_builder_equals_task_serializer(edge_tasks):
     assert len(rows) == 4
     assert any(row["reporter_id"] is None for row in rows)
     assert any(row["subtask_count"] == 2 for row in rows)
+    assert any(row["comment_count"] == 3 and row["checklist_total"] == 4 for row in rows)
     instances = _tasks_as_the_serializer_reads_them([row["id"] for row in rows])
     assert _json([builders.task_item(row) for row in rows]) == _json(TaskSerializer(instances, many=True).data)
 
@@ -117,3 +119,46 @@ def test_task_detail_from_model_equals_task_detail_serializer(edge_tasks):
     plain.reporter = None
     plain.reporter_id = None
     assert _json(builders.task_detail_from_model(plain)) == _json(TaskDetailSerializer(plain).data)
+
+
+def test_comment_builders_equal_comment_serializer(edge_tasks):
+    """The comment page's builder and the write responses' builder write CommentSerializer's JSON."""
+    from apps.projects import services
+    from apps.projects.serializers import CommentSerializer
+
+    project, admin = edge_tasks
+    other = add_member(project)
+    task = Task.objects.filter(project=project, archived_at__isnull=True).first()
+    comment = services.comment_create(project=project, author=admin, task_id=task.pk, body=f"@{other.username} \u2028")
+    gone = services.comment_create(project=project, author=other, task_id=task.pk, body="bye")
+    services.comment_delete(project=project, actor=other, task_id=task.pk, comment_id=gone.pk)
+    rows = list(selectors.comment_rows(task_id=task.pk).order_by("-id"))
+    mentions = selectors.mentions_for_comments([row["id"] for row in rows])
+    as_serializer_reads = [
+        {
+            **row,
+            "author": None
+            if row["author_id"] is None
+            else {"id": row["author_id"], "username": row["author__username"]},
+            "mentions": mentions[row["id"]],
+        }
+        for row in reversed(rows)
+    ]
+    assert _json(builders.comment_items(rows, mentions)) == _json(
+        CommentSerializer(as_serializer_reads, many=True).data
+    )
+    comment.mentioned = [other]
+    expected = CommentSerializer({**as_serializer_reads[0], "mentions": [{"id": other.pk, "username": other.username}]})
+    assert _json(builders.comment_from_model(comment, author=admin)) == _json(expected.data)
+
+
+def test_checklist_builder_equals_checklist_item_serializer(edge_tasks):
+    from apps.projects import services
+    from apps.projects.serializers import ChecklistItemSerializer
+
+    project, admin = edge_tasks
+    task = Task.objects.filter(project=project, archived_at__isnull=True).first()
+    services.checklist_item_create(project=project, actor=admin, task_id=task.pk, text="open \u2028")
+    services.checklist_item_create(project=project, actor=admin, task_id=task.pk, text="done", done=True)
+    rows = list(selectors.checklist_rows(task_id=task.pk))
+    assert _json(builders.checklist_items(rows)) == _json(ChecklistItemSerializer(rows, many=True).data)

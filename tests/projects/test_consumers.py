@@ -160,7 +160,9 @@ async def test_sockets_of_one_board_share_one_subscription_and_survive_each_othe
     assert (await second.receive_json_from(timeout=5))["data"]["task"]["title"] == "second only"
     await second.disconnect()
     assert group not in hub().listeners  # the last socket out leaves the group
-    await asyncio.sleep(0.2)
+    # on the layer a little later (apps.core.hub.LEAVE_AFTER_SECONDS), with the others due by then
+    assert await database_sync_to_async(_group_members)(group) == 1
+    await asyncio.sleep(hub().leave_after + 0.5)
     assert await database_sync_to_async(_group_members)(group) == 0
 
 

@@ -19,6 +19,13 @@ def test_seed_demo_is_idempotent():
     roles = dict(ProjectMember.objects.filter(project=project).values_list("user__username", "role"))
     assert roles == {"alice": "admin", "bob": "editor", "carol": "viewer"}
     assert project.derived_status.name == "Issue"
+    # issue 14's parts: comments with mentions, a checklist, an override
+    from apps.projects.models import CommentMention
+
+    login = Task.objects.get(project=project, title="Fix login redirect loop")
+    assert (login.comment_count, login.checklist_total, login.checklist_done) == (2, 3, 2)
+    assert set(CommentMention.objects.values_list("user__username", flat=True)) == {"bob", "carol"}
+    assert project.override_status.name == "In Progress" and project.override_reason == "Launch week"
 
 
 @pytest.mark.parametrize("model", ["project", "taskstatus", "task", "projectmember"])

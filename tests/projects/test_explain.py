@@ -61,3 +61,51 @@ def test_hot_queries_use_their_indexes_at_100k_tasks(explain):
     due = Task.objects.filter(archived_at__isnull=True, completed_at__lt=cutoff, status__category="done")
     plan = explain(due.values("project_id"))
     assert "projects_task_done_live" in plan, plan
+
+
+def test_comment_and_mention_pages_use_their_indexes(explain):
+    """A task's comment page and a user's mention page among 20k comments."""
+    from django.db import connection
+
+    from apps.projects.models import Comment, CommentMention
+
+    user = UserFactory()
+    project = make_project(admin=user, key="CMT")
+    bulk_tasks(project, 200)
+    task_ids = list(Task.objects.filter(project=project).values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO projects_comment (task_id, author_id, body, created_at) "
+            "SELECT (%s::bigint[])[1 + g %% 200], %s, 'c' || g, now() FROM generate_series(0, 19999) AS g",
+            [task_ids, user.pk],
+        )
+        # each comment mentions one of 20 users: the caller's mentions are one in 20
+        others = [UserFactory().pk for _ in range(19)]
+        cursor.execute(
+            "INSERT INTO projects_commentmention (comment_id, user_id, created_at) "
+            "SELECT id, (%s::bigint[])[1 + id %% 20], now() FROM projects_comment",
+            [[user.pk, *others]],
+        )
+    tables = ("projects_comment", "projects_commentmention")
+    assert Comment.objects.count() == 20_000 and CommentMention.objects.exists()
+    plan = explain(selectors.comment_rows(task_id=task_ids[0]).order_by("-id")[:51], analyze_tables=tables)
+    assert "projects_comment_task_id" in plan, plan
+    plan = explain(selectors.my_mention_rows(user=user).order_by("-id")[:51], analyze_tables=tables)
+    assert "projects_mention_user_id" in plan or "projects_mention_unique_user" in plan, plan
+
+
+def test_checklist_page_uses_its_index(explain):
+    from django.db import connection
+
+    user = UserFactory()
+    project = make_project(admin=user, key="CHK")
+    bulk_tasks(project, 200)
+    task_ids = list(Task.objects.filter(project=project).values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO projects_checklistitem (task_id, text, done, rank, created_at) "
+            "SELECT (%s::bigint[])[1 + g %% 200], 'i' || g, g %% 3 = 0, g, now() FROM generate_series(0, 19999) AS g",
+            [task_ids],
+        )
+    plan = explain(selectors.checklist_rows(task_id=task_ids[0])[:50], analyze_tables=("projects_checklistitem",))
+    assert "projects_checklist_task_rank" in plan, plan

@@ -2,21 +2,43 @@
 
 from apps.projects.events import project_group
 from apps.projects.services.board import project_recount
+from apps.projects.services.checklists import (
+    checklist_item_create,
+    checklist_item_delete,
+    checklist_item_move,
+    checklist_item_update,
+)
+from apps.projects.services.comments import comment_create, comment_delete, comment_update
 from apps.projects.services.projects import (
     member_add,
     member_remove,
     member_update,
+    overrides_clear_expired,
     project_archive,
     project_create,
+    project_override_clear,
+    project_override_set,
+    project_unarchive,
     project_update,
 )
 from apps.projects.services.sweep import tasks_archive_done
-from apps.projects.services.tasks import task_create, task_delete, task_move, task_update
+from apps.projects.services.tasks import task_create, task_delete, task_move, task_unarchive, task_update
 
 __all__ = [
+    "checklist_item_create",
+    "checklist_item_delete",
+    "checklist_item_move",
+    "checklist_item_update",
+    "comment_create",
+    "comment_delete",
+    "comment_update",
     "member_add",
     "member_remove",
     "member_update",
+    "overrides_clear_expired",
+    "project_override_clear",
+    "project_override_set",
+    "project_unarchive",
     "project_archive",
     "project_create",
     "project_group",
@@ -25,6 +47,7 @@ __all__ = [
     "task_create",
     "task_delete",
     "task_move",
+    "task_unarchive",
     "task_update",
     "tasks_archive_done",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -9,14 +10,18 @@ from django.utils import timezone
 
 from apps.accounts.lookup import user_to_add
 from apps.accounts.models import User
+from apps.core.realtime import broadcast
 from apps.core.services import model_update
-from apps.projects.events import member_event, member_removed
+from apps.projects.events import member_event, member_removed, project_group, status_brief
 from apps.projects.exceptions import (
     AdminRequired,
     LastAdmin,
     MemberExists,
     MemberNotFound,
+    OverrideExpiryInPast,
     ProjectKeyTaken,
+    ProjectNotArchived,
+    UnknownStatus,
 )
 from apps.projects.models import Project, ProjectMember, TaskStatus
 from apps.projects.selectors import (
@@ -125,3 +130,102 @@ def member_remove(*, project: Project, actor: User, user_id: int) -> None:
         raise LastAdmin("The last admin cannot leave the project.")
     member.delete()
     member_removed(project_id=project.pk, user=member.user)
+
+
+# --- status override and unarchive --------------------------------------------------------
+
+
+def _effective(project: Project, statuses: dict[int, TaskStatus], now: datetime.datetime) -> TaskStatus | None:
+    status_id = project.override_status_id if project.override_active(now) else project.derived_status_id
+    return None if status_id is None else statuses.get(status_id)
+
+
+def _announce_effective(project_id: int, old: TaskStatus | None, new: TaskStatus | None, cause: str) -> None:
+    if (old and old.pk) == (new and new.pk):
+        return
+    broadcast(
+        project_group(project_id),
+        "project.status_changed",
+        {
+            "project_id": project_id,
+            "old_status": None if old is None else status_brief(old),
+            "new_status": None if new is None else status_brief(new),
+            "cause": cause,
+        },
+    )
+
+
+def _statuses(project_id: int) -> dict[int, TaskStatus]:
+    return {status.pk: status for status in TaskStatus.objects.filter(project_id=project_id)}
+
+
+@transaction.atomic
+def project_override_set(
+    *, project: Project, actor: User, status_id: int, reason: str, expires_at: datetime.datetime | None = None
+) -> Project:
+    """Override the derived status (admins): `project.status_changed` when the effective status changes."""
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise OverrideExpiryInPast()
+    locked = lock_project(project.pk)
+    statuses = _statuses(project.pk)
+    status = statuses.get(status_id)
+    if status is None:
+        raise UnknownStatus()
+    old = _effective(locked, statuses, now)
+    locked.override_status, locked.override_reason = status, reason
+    locked.override_by, locked.override_expires_at = actor, expires_at
+    locked.save(update_fields=["override_status", "override_reason", "override_by", "override_expires_at"])
+    _announce_effective(project.pk, old, status, "override_set")
+    return _with_statuses(locked, statuses, project.my_role)
+
+
+@transaction.atomic
+def project_override_clear(*, project: Project, actor: User) -> None:
+    """Clear the override (admins); nothing is written when there is none."""
+    locked = lock_project(project.pk)
+    if locked.override_status_id is None:
+        return
+    _clear_override(locked, timezone.now(), "override_cleared")
+
+
+def _clear_override(locked: Project, now: datetime.datetime, cause: str) -> None:
+    statuses = _statuses(locked.pk)
+    old = _effective(locked, statuses, now)
+    Project.objects.filter(pk=locked.pk).update(
+        override_status=None, override_reason="", override_by=None, override_expires_at=None
+    )
+    locked.override_status_id = None
+    _announce_effective(locked.pk, old, _effective(locked, statuses, now), cause)
+
+
+def overrides_clear_expired(*, now: datetime.datetime | None = None) -> int:
+    """Clear the overrides whose expiry passed (the archive sweep runs this); the board hears
+    `project.status_changed` when the effective status changes with it. One transaction per project."""
+    now = now or timezone.now()
+    expired = Project.objects.filter(override_status__isnull=False, override_expires_at__lte=now)
+    cleared = 0
+    for project_id in expired.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = expired.select_for_update().filter(pk=project_id).first()
+            if locked is None:
+                continue  # cleared or extended meanwhile
+            # the effective status before the expiry is the override's: announce from there
+            locked.override_expires_at = None
+            _clear_override(locked, now, "override_expired")
+            cleared += 1
+    return cleared
+
+
+def _with_statuses(project: Project, statuses: dict[int, TaskStatus], my_role: str | None) -> Project:
+    project.derived_status = statuses.get(project.derived_status_id) if project.derived_status_id else None
+    project.my_role = my_role
+    return project
+
+
+@transaction.atomic
+def project_unarchive(*, project: Project) -> None:
+    """Bring an archived project back into its members' lists (admins)."""
+    if project.archived_at is None:
+        raise ProjectNotArchived()
+    Project.objects.filter(pk=project.pk).update(archived_at=None)

@@ -13,13 +13,16 @@ from apps.core.realtime import broadcast
 from apps.projects.events import project_group
 from apps.projects.models import Project, Task, TaskStatus
 from apps.projects.services.board import recount
+from apps.projects.services.projects import overrides_clear_expired
 
 # --- the sweep --------------------------------------------------------------------------------
 
 
 def tasks_archive_done(*, now: datetime.datetime | None = None, older_than_days: int | None = None) -> int:
-    """Archive done tasks completed more than PROJECTS_ARCHIVE_DONE_AFTER_DAYS ago; one transaction per project."""
+    """Archive done tasks completed more than PROJECTS_ARCHIVE_DONE_AFTER_DAYS ago; one transaction per project.
+    Expired status overrides are cleared on the same round (`overrides_clear_expired`)."""
     now = now or timezone.now()
+    overrides_clear_expired(now=now)
     days = older_than_days if older_than_days is not None else settings.PROJECTS_ARCHIVE_DONE_AFTER_DAYS
     cutoff = now - datetime.timedelta(days=days)
     due = Task.objects.filter(

@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -24,6 +23,7 @@ from apps.projects.exceptions import (
     StaleRowVersion,
     TaskArchived,
     TaskDone,
+    TaskNotArchived,
     TaskNotFound,
     UnassignedTaskNotTodo,
     UnknownAnchor,
@@ -33,7 +33,6 @@ from apps.projects.exceptions import (
 from apps.projects.models import RANK_GAP, Project, ProjectMember, Task, TaskStatus
 from apps.projects.selectors import subtask_count
 from apps.projects.services.board import (
-    live_in_column,
     lock_project,
     presence_by_category,
     recount,
@@ -89,22 +88,60 @@ def _take_task_number(project_id: int) -> tuple[int, int | None]:
     return row[0], row[1]
 
 
-def _board_for_create(project_id: int, parent_id: int | None) -> list[TaskStatus]:
-    """One query: every column with whether it holds live tasks and its last rank, plus the parent check.
+# The board read of every create, as SQL written once rather than a queryset built and
+# compiled per request (issue 9: the ORM's compile was a third of the service's time). Per
+# column, in board order: whether it holds live tasks and its last rank (the same probes of
+# the live-column index as `board.live_in_column()`), plus, on each row, the parent check
+# and the assignee's membership, which PostgreSQL evaluates once (no outer reference) and
+# which save a round trip each. Covered by the create tests (queries, ranks, each refusal).
+_BOARD_FOR_CREATE_SQL = """
+SELECT s.id, s.project_id, s.name, s.category, s.rank,
+    EXISTS (SELECT 1 FROM {task} t
+            WHERE t.project_id = s.project_id AND t.status_id = s.id AND t.archived_at IS NULL) AS has_live,
+    (SELECT t.rank FROM {task} t
+     WHERE t.project_id = s.project_id AND t.status_id = s.id AND t.archived_at IS NULL
+     ORDER BY t.rank DESC LIMIT 1) AS tail_rank,
+    EXISTS (SELECT 1 FROM {task} t
+            WHERE t.id = %(parent_id)s AND t.project_id = %(project_id)s AND t.archived_at IS NULL) AS parent_ok,
+    assignee.role, assignee.username
+FROM {status} s
+LEFT JOIN (SELECT m.role, u.username FROM {member} m JOIN {user} u ON u.id = m.user_id
+           WHERE m.project_id = %(project_id)s AND m.user_id = %(assignee_id)s) AS assignee ON TRUE
+WHERE s.project_id = %(project_id)s
+ORDER BY s.rank, s.id
+"""
+_STATUS_COLUMNS = ["id", "project_id", "name", "category", "rank"]
 
-    The parent check rides along as the same EXISTS on each of the five rows, which
-    costs nothing and saves a round trip on the hottest write.
-    """
-    tail = Task.objects.filter(project_id=project_id, status=OuterRef("pk"), archived_at__isnull=True)
-    queryset = TaskStatus.objects.filter(project_id=project_id).annotate(
-        has_live=live_in_column(),
-        tail_rank=Subquery(tail.order_by("-rank").values("rank")[:1]),
+
+def _board_for_create(project_id: int, parent_id: int | None, assignee_id: int | None) -> list[TaskStatus]:
+    """Every column of the project with `has_live`, `tail_rank`, `parent_ok`, `assignee_role`
+    and `assignee_username` (both None when `assignee_id` is no member), in one query."""
+    sql = _BOARD_FOR_CREATE_SQL.format(
+        task=Task._meta.db_table,
+        status=TaskStatus._meta.db_table,
+        member=ProjectMember._meta.db_table,
+        user=User._meta.db_table,
     )
-    if parent_id is not None:
-        queryset = queryset.annotate(
-            parent_ok=Exists(Task.objects.filter(pk=parent_id, project_id=project_id, archived_at__isnull=True))
-        )
-    return list(queryset.order_by("rank", "id"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"project_id": project_id, "parent_id": parent_id, "assignee_id": assignee_id})
+        rows = cursor.fetchall()
+    columns = []
+    for row in rows:
+        column = TaskStatus.from_db(connection.alias, _STATUS_COLUMNS, row[:5])
+        column.has_live, column.tail_rank, column.parent_ok = row[5], row[6], row[7]
+        column.assignee_role, column.assignee_username = row[8], row[9]
+        columns.append(column)
+    return columns
+
+
+def _assignee_from_board(board: TaskStatus, assignee_id: int) -> User:
+    """The assignee as `_board_for_create` found it: a member who may hold tasks, loaded with
+    its username only (any other field loads on access, as with `only()`)."""
+    if board.assignee_role is None:
+        raise AssigneeNotMember()
+    if board.assignee_role == ProjectMember.Role.VIEWER:
+        raise AssigneeIsViewer()
+    return User.from_db(connection.alias, ["id", "username"], (assignee_id, board.assignee_username))
 
 
 @transaction.atomic
@@ -125,12 +162,12 @@ def task_create(
     """Create `KEY-n` at the bottom of its column.
 
     Queries: the number (UPDATE ... RETURNING, which also locks the project), the
-    board (statuses with counts and last ranks, parent check), the assignee's
-    membership when one is given, the INSERT, and the derived status only when it
-    changes. Nothing is read back: the response is built from what was written.
+    board (statuses with counts and last ranks, the parent check and the assignee's
+    membership), the INSERT, and the derived status only when it changes. Nothing is
+    read back: the response is built from what was written.
     """
     number, derived_status_id = _take_task_number(project.pk)
-    columns = _board_for_create(project.pk, parent_id)
+    columns = _board_for_create(project.pk, parent_id, assignee_id)
     if status_id is None:
         status = next((c for c in columns if c.category == TaskStatus.Category.TODO), None)
     else:
@@ -139,7 +176,7 @@ def task_create(
         raise UnknownStatus()
     if parent_id is not None and not columns[0].parent_ok:
         raise UnknownParent()
-    assignee = _assignee_member(project.pk, assignee_id) if assignee_id is not None else None
+    assignee = _assignee_from_board(columns[0], assignee_id) if assignee_id is not None else None
     _check_unassigned_in_todo(assignee_id=assignee_id, status=status)
 
     now = timezone.now()
@@ -382,3 +419,19 @@ def task_delete(*, project: Project, actor: User, task_id: int) -> None:
     task.delete()
     recount(locked_project)
     broadcast(project_group(project.pk), "task.deleted", {"task": data, "changed_by": user_brief(actor)})
+
+
+@transaction.atomic
+def task_unarchive(*, project: Project, actor: User, task_id: int) -> Task:
+    """Bring an archived task back to its column's bottom; the counts and derived status follow."""
+    locked_project = lock_project(project.pk)
+    task = _locked_task(project, task_id)
+    if task.archived_at is None:
+        raise TaskNotArchived()
+    task.archived_at = None
+    task.rank = _column_tail(project.pk, task.status_id, task.pk)
+    task.row_version += 1
+    task.save(update_fields=["archived_at", "rank", "row_version", "updated_at"])
+    recount(locked_project)
+    broadcast_task("task.updated", task, actor)
+    return task

@@ -1,0 +1,11 @@
+"""/api/me/: the caller's own things across projects (mounted by config/urls.py)."""
+
+from django.urls import path
+
+from apps.projects import views
+
+app_name = "me"
+
+urlpatterns = [
+    path("mentions/", views.MyMentionsView.as_view(), name="mentions"),
+]
