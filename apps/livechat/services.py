@@ -1,0 +1,622 @@
+"""Writes of the live-chat desk: one function per use case, atomic, events after commit.
+
+The webhook view only stores events (`webhook_events_store`); `webhook_event_process`
+runs in background work (apps.livechat.tasks) once per webhookEventId. Outgoing messages
+are stored first (`Message.delivery = stored`) and delivered after commit by
+`messages_deliver`: a reply while the event's reply token is fresh, else a push with the
+message's retry key; a LINE error is recorded (`failed`) and retried by
+`deliveries_retry` (Celery beat), never raised into a request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.realtime import broadcast
+from apps.livechat import events, line, selectors
+from apps.livechat.exceptions import (
+    InvalidTransfer,
+    MalformedWebhook,
+    NameTaken,
+    NotTheOperator,
+    SessionAlreadyClaimed,
+    SessionNotActive,
+    UnknownCannedResponse,
+)
+from apps.livechat.models import (
+    CannedResponse,
+    ChatSession,
+    Contact,
+    CsatResponse,
+    Message,
+    ReadMarker,
+    Tag,
+    WebhookEvent,
+)
+
+logger = logging.getLogger("brisk.livechat")
+
+MAX_DELIVERY_ATTEMPTS = 5
+CSAT_PROMPT = "How did we do? Please rate this conversation."
+CSAT_THANKS = "Thank you for your feedback!"
+QUEUE_TIMEOUT_NOTICE = "Sorry, no agent could take your request in time. Please write again to rejoin the queue."
+
+
+def _on_commit_task(task: Any, *args: Any) -> None:
+    transaction.on_commit(lambda: task.delay(*args))
+
+
+# --- webhook in -----------------------------------------------------------------------------
+
+
+def webhook_events_store(*, body: Any) -> list[str]:
+    """Validate and store the body's handled events; returns the ids to process (new ones,
+    and redelivered ones whose first copy was never processed). Malformed: nothing stored."""
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise MalformedWebhook()
+    handled: dict[str, dict[str, Any]] = {}
+    for raw in body["events"]:
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            raise MalformedWebhook("Each event must be an object with a type.")
+        if raw["type"] not in line.HANDLED_EVENT_TYPES:
+            continue  # unknown or unhandled event types are acknowledged and ignored
+        event_id = raw.get("webhookEventId")
+        if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
+            raise MalformedWebhook("Each event needs its webhookEventId.")
+        try:
+            parsed = line.parse_event(raw)
+        except Exception as error:  # the SDK refuses it: pydantic or ValueError
+            raise MalformedWebhook(f"Malformed {raw['type']} event: {str(error)[:200]}") from None
+        if getattr(parsed, "source", None) is None or not getattr(parsed.source, "user_id", None):
+            raise MalformedWebhook("Only events from a user are accepted.")
+        handled[event_id] = raw
+    if not handled:
+        return []
+    with transaction.atomic():
+        known = dict(
+            WebhookEvent.objects.filter(webhook_event_id__in=list(handled)).values_list(
+                "webhook_event_id", "processed_at"
+            )
+        )
+        WebhookEvent.objects.bulk_create(
+            [
+                WebhookEvent(
+                    webhook_event_id=event_id,
+                    event_type=raw["type"],
+                    body=raw,
+                    redelivered=bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
+                )
+                for event_id, raw in handled.items()
+                if event_id not in known
+            ],
+            ignore_conflicts=True,
+        )
+        to_process = [event_id for event_id in handled if event_id not in known or known[event_id] is None]
+        if to_process:
+            from apps.livechat.tasks import process_webhook_events
+
+            _on_commit_task(process_webhook_events, to_process)
+    return to_process
+
+
+def webhook_event_process(*, webhook_event_id: str) -> bool:
+    """Process one stored event exactly once (the row is locked; a processed one is skipped)."""
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(webhook_event_id=webhook_event_id).first()
+        if event is None or event.processed_at is not None:
+            return False
+        raw = event.body
+        user_id = raw["source"]["userId"]
+        at = dt.datetime.fromtimestamp(int(raw.get("timestamp", 0)) / 1000, tz=dt.UTC)
+        reply_token = raw.get("replyToken") or ""
+        handler = {
+            "follow": _on_follow,
+            "unfollow": _on_unfollow,
+            "message": _on_message,
+            "postback": _on_postback,
+        }[event.event_type]
+        handler(raw=raw, line_user_id=user_id, at=at, reply_token=reply_token, event_id=webhook_event_id)
+        event.processed_at = timezone.now()
+        event.save(update_fields=["processed_at"])
+    return True
+
+
+def _contact(line_user_id: str) -> Contact:
+    contact, _ = Contact.objects.select_for_update().get_or_create(line_user_id=line_user_id)
+    return contact
+
+
+def _on_follow(*, raw, line_user_id, at, reply_token, event_id) -> None:
+    contact = _contact(line_user_id)
+    contact.friend_status = Contact.FriendStatus.FRIEND
+    contact.save(update_fields=["friend_status"])
+    broadcast(events.AGENTS_GROUP, events.CONVERSATION_UPDATED, {"contact_id": contact.pk, "friend_status": "friend"})
+
+
+def _on_unfollow(*, raw, line_user_id, at, reply_token, event_id) -> None:
+    contact = _contact(line_user_id)
+    contact.friend_status = Contact.FriendStatus.UNFOLLOWED
+    contact.save(update_fields=["friend_status"])
+    broadcast(
+        events.AGENTS_GROUP, events.CONVERSATION_UPDATED, {"contact_id": contact.pk, "friend_status": "unfollowed"}
+    )
+
+
+def _incoming_fields(message: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    kind = message.get("type", "unknown")
+    if kind == "text":
+        return kind, message.get("text", ""), {}
+    if kind == "sticker":
+        return kind, "", {"packageId": message.get("packageId"), "stickerId": message.get("stickerId")}
+    if kind in ("image", "video", "audio", "file"):
+        keep = ("contentProvider", "duration", "fileName", "fileSize")
+        return (
+            kind,
+            message.get("fileName", ""),
+            {"id": message.get("id"), **{k: message[k] for k in keep if k in message}},
+        )
+    return kind, "", {"message": message}
+
+
+def _on_message(*, raw, line_user_id, at, reply_token, event_id) -> None:
+    contact = _contact(line_user_id)
+    now = timezone.now()
+    kind, content, payload = _incoming_fields(raw["message"])
+    session = selectors.open_session(contact_id=contact.pk)
+    message = Message.objects.create(
+        contact=contact,
+        session=session,
+        direction=Message.Direction.INCOMING,
+        message_type=kind,
+        content=content,
+        payload=payload,
+        sender_role=Message.SenderRole.USER,
+        line_event_id=event_id,
+        delivery=Message.Delivery.SENT,
+        created_at=now,
+    )
+    contact.last_message_at = now
+    contact.save(update_fields=["last_message_at"])
+    if session is not None:
+        ChatSession.objects.filter(pk=session.pk).update(message_count=F("message_count") + 1, last_activity_at=now)
+    broadcast(events.AGENTS_GROUP, events.MESSAGE_NEW, _message_event(message))
+    if contact.chat_mode != Contact.ChatMode.BOT or kind != "text":
+        return  # in human mode the bot is silent: the agents answer
+    lowered = content.casefold()
+    if any(keyword and keyword in lowered for keyword in selectors.handoff_keywords()):
+        session_handoff(contact=contact, reply_token=reply_token, reply_token_at=at)
+        return
+    match = selectors.intent_match(content, selectors.intent_keywords())
+    if match is None:
+        return
+    objects = [
+        response.payload if response.payload else line.text_message(response.text_content)
+        for response in match.category.active_responses[  # type: ignore[attr-defined]  # Prefetch to_attr
+            : line.MAX_MESSAGES_PER_CALL
+        ]
+    ]
+    if objects:
+        _send(contact=contact, objects=objects, role=Message.SenderRole.BOT, reply_token=reply_token, reply_token_at=at)
+
+
+def _on_postback(*, raw, line_user_id, at, reply_token, event_id) -> None:
+    data = str((raw.get("postback") or {}).get("data", ""))
+    parts = data.split("|")
+    if len(parts) != 3 or parts[0] != "csat" or not parts[1].isdigit() or parts[2] not in {"1", "2", "3", "4", "5"}:
+        logger.info("livechat: postback ignored (%s)", data[:50])
+        return
+    contact = _contact(line_user_id)
+    session = ChatSession.objects.filter(pk=int(parts[1]), contact=contact, status=ChatSession.Status.CLOSED).first()
+    if session is None:  # another contact's session, or one not closed: refused
+        logger.info("livechat: CSAT for session %s refused for contact %s", parts[1], contact.pk)
+        return
+    try:
+        with transaction.atomic():
+            CsatResponse.objects.create(session=session, score=int(parts[2]))
+    except IntegrityError:  # answered before: once only
+        return
+    _send(
+        contact=contact,
+        objects=[line.text_message(CSAT_THANKS)],
+        role=Message.SenderRole.BOT,
+        reply_token=reply_token,
+        reply_token_at=at,
+    )
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+def _wait_text(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def session_handoff(
+    *, contact: Contact, reply_token: str = "", reply_token_at: dt.datetime | None = None
+) -> ChatSession:
+    """Queue the contact for a person: a waiting session (or its open one), human mode, one reply
+    with the queue position "n/total" and the estimated wait (and the next opening when closed)."""
+    now = timezone.now()
+    session = selectors.open_session(contact_id=contact.pk)
+    if session is None:
+        session = ChatSession.objects.create(contact=contact, started_at=now, last_activity_at=now)
+        broadcast(events.AGENTS_GROUP, events.SESSION_WAITING, {"session_id": session.pk, "contact_id": contact.pk})
+    Contact.objects.filter(pk=contact.pk).update(chat_mode=Contact.ChatMode.HUMAN)
+    contact.chat_mode = Contact.ChatMode.HUMAN
+    queue = selectors.queue_position(contact_id=contact.pk, now=now)
+    text = (
+        f"An agent will be with you soon. You are {queue['position']}/{queue['total_waiting']} in the queue "
+        f"(estimated wait {_wait_text(queue['estimated_wait_seconds'])})."
+    )
+    is_open, next_opening = selectors.business_hours_state(now=now)
+    if not is_open:
+        when = next_opening.strftime("%A %H:%M") if next_opening else "later"
+        text = f"Our agents are away now; they are next available {when}. " + text
+    _send(
+        contact=contact,
+        objects=[line.text_message(text)],
+        role=Message.SenderRole.BOT,
+        session=session,
+        reply_token=reply_token,
+        reply_token_at=reply_token_at,
+    )
+    return session
+
+
+def session_claim(*, agent, contact_id: int) -> ChatSession:
+    """waiting → active for `agent` in one conditional UPDATE; 409 when someone else was first."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = ChatSession.objects.filter(contact_id=contact_id, status=ChatSession.Status.WAITING).update(
+            status=ChatSession.Status.ACTIVE, operator=agent, claimed_at=now, last_activity_at=now
+        )
+        if not claimed:
+            raise SessionAlreadyClaimed()
+        session = ChatSession.objects.get(contact_id=contact_id, status=ChatSession.Status.ACTIVE, operator=agent)
+        broadcast(
+            events.AGENTS_GROUP,
+            events.SESSION_CLAIMED,
+            {"session_id": session.pk, "contact_id": contact_id, "operator_id": agent.pk},
+        )
+    return session
+
+
+def _active_session_of(*, agent, contact_id: int) -> ChatSession:
+    session = (
+        ChatSession.objects.select_for_update()
+        .filter(contact_id=contact_id, status__in=ChatSession.OPEN)
+        .order_by("-started_at")
+        .first()
+    )
+    if session is None or session.status != ChatSession.Status.ACTIVE:
+        raise SessionNotActive()
+    if session.operator_id != agent.pk:
+        raise NotTheOperator()
+    return session
+
+
+@transaction.atomic
+def session_close(*, agent, contact_id: int) -> ChatSession:
+    """Only the operator, only while active: closed, the contact back to the bot, a CSAT survey."""
+    session = _active_session_of(agent=agent, contact_id=contact_id)
+    now = timezone.now()
+    session.status = ChatSession.Status.CLOSED
+    session.closed_at = now
+    session.closed_by = ChatSession.ClosedBy.OPERATOR
+    session.last_activity_at = now
+    session.save(update_fields=["status", "closed_at", "closed_by", "last_activity_at"])
+    Contact.objects.filter(pk=contact_id).update(chat_mode=Contact.ChatMode.BOT)
+    buttons = [line.postback_item(f"{'★' * score}", f"csat|{session.pk}|{score}") for score in range(5, 0, -1)]
+    _send(
+        contact=session.contact,
+        objects=[line.text_message(CSAT_PROMPT, quick_reply=buttons)],
+        role=Message.SenderRole.BOT,
+        session=session,
+    )
+    broadcast(
+        events.AGENTS_GROUP,
+        events.SESSION_CLOSED,
+        {"session_id": session.pk, "contact_id": contact_id, "closed_by": session.closed_by},
+    )
+    return session
+
+
+@transaction.atomic
+def session_transfer(*, agent, contact_id: int, to_agent_id: int, reason: str = "") -> ChatSession:
+    session = _active_session_of(agent=agent, contact_id=contact_id)
+    if to_agent_id == agent.pk:
+        raise InvalidTransfer("You cannot transfer a session to yourself.")
+    if not selectors.is_agent(to_agent_id):
+        raise InvalidTransfer("The target is not a live-chat agent.")
+    session.operator_id = to_agent_id
+    session.transfer_count += 1
+    session.transfer_reason = reason
+    session.last_activity_at = timezone.now()
+    session.save(update_fields=["operator", "transfer_count", "transfer_reason", "last_activity_at"])
+    broadcast(
+        events.AGENTS_GROUP,
+        events.SESSION_TRANSFERRED,
+        {
+            "session_id": session.pk,
+            "contact_id": contact_id,
+            "from_operator_id": agent.pk,
+            "operator_id": to_agent_id,
+            "reason": reason,
+        },
+    )
+    return session
+
+
+def contact_set_mode(*, contact_id: int, mode: str) -> None:
+    Contact.objects.filter(pk=contact_id).update(chat_mode=mode)
+    broadcast(events.AGENTS_GROUP, events.CONVERSATION_UPDATED, {"contact_id": contact_id, "chat_mode": mode})
+
+
+def read_marker_set(*, agent, contact_id: int) -> dt.datetime:
+    """Upsert the agent's read marker for the contact to now (one statement)."""
+    now = timezone.now()
+    ReadMarker.objects.bulk_create(
+        [ReadMarker(agent=agent, contact_id=contact_id, read_at=now)],
+        update_conflicts=True,
+        unique_fields=["agent", "contact"],
+        update_fields=["read_at"],
+    )
+    return now
+
+
+@transaction.atomic
+def agent_message_send(*, agent, contact_id: int, text: str | None = None, canned_id: int | None = None) -> Message:
+    """The operator's message into the active session (pushed); the first one sets first_response_at."""
+    session = _active_session_of(agent=agent, contact_id=contact_id)
+    if canned_id is not None:
+        canned = CannedResponse.objects.filter(pk=canned_id).first()
+        if canned is None:
+            raise UnknownCannedResponse()
+        CannedResponse.objects.filter(pk=canned_id).update(usage_count=F("usage_count") + 1)
+        text = canned.content
+    now = timezone.now()
+    if session.first_response_at is None:
+        session.first_response_at = now
+    session.last_activity_at = now
+    session.message_count += 1
+    session.save(update_fields=["first_response_at", "last_activity_at", "message_count"])
+    (message,) = _send(
+        contact=session.contact,
+        objects=[line.text_message(text or "")],
+        role=Message.SenderRole.AGENT,
+        session=session,
+        operator=agent,
+    )
+    return message
+
+
+def conversation_start(*, agent, contact_id: int, text: str) -> Message:
+    """An agent writes first: an active session of theirs (a push), unless one is open."""
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact_id)
+        session = selectors.open_session(contact_id=contact_id)
+        now = timezone.now()
+        if session is None:
+            ChatSession.objects.create(
+                contact=contact,
+                operator=agent,
+                status=ChatSession.Status.ACTIVE,
+                started_at=now,
+                claimed_at=now,
+                last_activity_at=now,
+            )
+            contact.chat_mode = Contact.ChatMode.HUMAN
+            contact.save(update_fields=["chat_mode"])
+        return agent_message_send(agent=agent, contact_id=contact_id, text=text)
+
+
+# --- out ------------------------------------------------------------------------------------
+
+
+def _message_event(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "contact_id": message.contact_id,
+        "session_id": message.session_id,
+        "direction": message.direction,
+        "message_type": message.message_type,
+        "content": message.content,
+        "sender_role": message.sender_role,
+        "created_at": message.created_at,
+    }
+
+
+def _send(
+    *,
+    contact: Contact,
+    objects: list[dict[str, Any]],
+    role: str,
+    session: ChatSession | None = None,
+    operator=None,
+    reply_token: str = "",
+    reply_token_at: dt.datetime | None = None,
+) -> list[Message]:
+    """Store the outgoing messages (delivery `stored`) and deliver them after commit."""
+    now = timezone.now()
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                contact=contact,
+                session=session,
+                direction=Message.Direction.OUTGOING,
+                message_type=obj.get("type", "text"),
+                content=obj.get("text", "") if obj.get("type") == "text" else "",
+                payload={"line": obj},
+                sender_role=role,
+                operator=operator,
+                reply_token=reply_token,
+                reply_token_at=reply_token_at,
+                created_at=now,
+            )
+            for obj in objects
+        ]
+    )
+    for message in messages:
+        broadcast(events.AGENTS_GROUP, events.MESSAGE_NEW, _message_event(message))
+    from apps.livechat.tasks import deliver_messages
+
+    _on_commit_task(deliver_messages, [m.pk for m in messages])
+    return messages
+
+
+def _chunks(messages: list[Message]) -> list[list[Message]]:
+    """Consecutive messages to one contact with one reply token, at most 5 per LINE call."""
+    chunks: list[list[Message]] = []
+    for message in messages:
+        last = chunks[-1] if chunks else None
+        if (
+            last
+            and len(last) < line.MAX_MESSAGES_PER_CALL
+            and last[0].contact_id == message.contact_id
+            and last[0].reply_token == message.reply_token
+        ):
+            last.append(message)
+        else:
+            chunks.append([message])
+    return chunks
+
+
+def messages_deliver(*, message_ids: list[int]) -> int:
+    """Send stored or failed outgoing messages to LINE; returns how many were delivered.
+
+    A fresh reply token (younger than LIVECHAT_REPLY_TOKEN_TTL_S, first attempt) is used for
+    a reply; otherwise a push with the first message's retry key, the same on every retry.
+    With no access token configured the messages stay `stored` and are logged."""
+    messages = list(
+        Message.objects.filter(pk__in=message_ids, direction=Message.Direction.OUTGOING)
+        .exclude(delivery=Message.Delivery.SENT)
+        .select_related("contact")
+        .order_by("id")
+    )
+    if not messages:
+        return 0
+    if not settings.LINE_CHANNEL_ACCESS_TOKEN:
+        for message in messages:
+            logger.info("livechat: no LINE token, message %s stored, not sent", message.pk)
+        return 0
+    delivered = 0
+    now = timezone.now()
+    ttl = dt.timedelta(seconds=settings.LIVECHAT_REPLY_TOKEN_TTL_S)
+    with line.LineSender() as sender:
+        for chunk in _chunks(messages):
+            first = chunk[0]
+            objects = [m.payload.get("line") or line.text_message(m.content) for m in chunk]
+            fresh = (
+                first.reply_token and first.attempts == 0 and first.reply_token_at and now - first.reply_token_at < ttl
+            )
+            if fresh:
+                result = sender.reply(first.reply_token, objects)
+            else:
+                result = sender.push(first.contact.line_user_id, objects, str(first.retry_key))
+            ids = [m.pk for m in chunk]
+            if result.ok:
+                Message.objects.filter(pk__in=ids).update(
+                    delivery=Message.Delivery.SENT, attempts=F("attempts") + 1, error=""
+                )
+                delivered += len(chunk)
+            else:
+                logger.warning("livechat: LINE refused messages %s: %s", ids, result.error)
+                Message.objects.filter(pk__in=ids).update(
+                    delivery=Message.Delivery.FAILED, attempts=F("attempts") + 1, error=result.error
+                )
+    return delivered
+
+
+def deliveries_retry() -> int:
+    """Retry failed deliveries (as pushes with their retry keys), up to MAX_DELIVERY_ATTEMPTS."""
+    ids = list(
+        Message.objects.filter(delivery=Message.Delivery.FAILED, attempts__lt=MAX_DELIVERY_ATTEMPTS)
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )
+    return messages_deliver(message_ids=ids) if ids else 0
+
+
+# --- sweep ----------------------------------------------------------------------------------
+
+
+def sessions_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Close idle active sessions (system) and stale waiting ones (system_timeout, with a notice)."""
+    now = now or timezone.now()
+    idle_before = now - dt.timedelta(seconds=settings.LIVECHAT_IDLE_CLOSE_S)
+    queue_before = now - dt.timedelta(seconds=settings.LIVECHAT_QUEUE_TIMEOUT_S)
+    closed = timed_out = 0
+    with transaction.atomic():
+        idle = list(
+            ChatSession.objects.select_for_update(skip_locked=True).filter(
+                status=ChatSession.Status.ACTIVE, last_activity_at__lt=idle_before
+            )
+        )
+        stale = list(
+            ChatSession.objects.select_for_update(skip_locked=True)
+            .filter(status=ChatSession.Status.WAITING, started_at__lt=queue_before)
+            .select_related("contact")
+        )
+        for session, closed_by in [(s, ChatSession.ClosedBy.SYSTEM) for s in idle] + [
+            (s, ChatSession.ClosedBy.SYSTEM_TIMEOUT) for s in stale
+        ]:
+            session.status = ChatSession.Status.CLOSED
+            session.closed_at = now
+            session.closed_by = closed_by
+            session.save(update_fields=["status", "closed_at", "closed_by"])
+            broadcast(
+                events.AGENTS_GROUP,
+                events.SESSION_CLOSED,
+                {"session_id": session.pk, "contact_id": session.contact_id, "closed_by": closed_by},
+            )
+        contact_ids = [s.contact_id for s in idle + stale]
+        if contact_ids:
+            Contact.objects.filter(pk__in=contact_ids).update(chat_mode=Contact.ChatMode.BOT)
+        for session in stale:
+            _send(
+                contact=session.contact,
+                objects=[line.text_message(QUEUE_TIMEOUT_NOTICE)],
+                role=Message.SenderRole.BOT,
+                session=session,
+            )
+        closed, timed_out = len(idle), len(stale)
+    return {"closed_idle": closed, "closed_timeout": timed_out}
+
+
+# --- desk settings --------------------------------------------------------------------------
+
+
+def tag_create(*, name: str, color: str = "#888888") -> Tag:
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(name=name, color=color)
+    except IntegrityError:
+        raise NameTaken("A tag with this name exists.", field="name") from None
+
+
+def contact_tag_add(*, contact: Contact, tag_id: int) -> None:
+    contact.tags.through.objects.bulk_create(
+        [contact.tags.through(contact_id=contact.pk, tag_id=tag_id)], ignore_conflicts=True
+    )
+    broadcast(events.AGENTS_GROUP, events.CONVERSATION_UPDATED, {"contact_id": contact.pk, "tag_added": tag_id})
+
+
+def contact_tag_remove(*, contact: Contact, tag_id: int) -> None:
+    contact.tags.through.objects.filter(contact_id=contact.pk, tag_id=tag_id).delete()
+    broadcast(events.AGENTS_GROUP, events.CONVERSATION_UPDATED, {"contact_id": contact.pk, "tag_removed": tag_id})
+
+
+def canned_response_create(*, shortcut: str, title: str, content: str) -> CannedResponse:
+    try:
+        with transaction.atomic():
+            return CannedResponse.objects.create(shortcut=shortcut, title=title, content=content)
+    except IntegrityError:
+        raise NameTaken("A canned response with this shortcut exists.", field="shortcut") from None

@@ -1,0 +1,383 @@
+"""HTTP endpoints of the live-chat desk on the core template.
+
+Every route but the webhook is for agents (users with `livechat.agent`); supervisors
+(`livechat.supervisor`) also manage the desk's settings and read the KPIs. The caller's
+roles are one query, checked before anything else: a non-agent gets 403 and learns nothing
+about contacts. The webhook is LINE's: signed with the channel secret, nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.api import BriskView, Budget, ScopedView
+from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination
+from apps.livechat import builders, line, selectors, services
+from apps.livechat.exceptions import AgentRequired, SupervisorRequired
+from apps.livechat.models import CannedResponse, Contact, Tag
+from apps.livechat.serializers import (
+    CannedResponseCreateSerializer,
+    CannedResponseSerializer,
+    ChatMessageSerializer,
+    ChatSessionSerializer,
+    ConversationFilterSerializer,
+    ConversationPageSerializer,
+    ConversationStartSerializer,
+    KpisSerializer,
+    MessageSendSerializer,
+    ModeSerializer,
+    QueuePositionSerializer,
+    ReadMarkerSerializer,
+    SearchHitSerializer,
+    SearchSerializer,
+    TagCreateSerializer,
+    TagSerializer,
+    TransferSerializer,
+    WebhookAckSerializer,
+)
+
+PUBLIC = "public"  # LINE's webhook: the signature is the credential
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+KPI_CACHE_KEY = "livechat:kpis"
+
+
+class InvalidSignature(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "invalid_signature"
+    default_message = "X-Line-Signature does not match the body."
+
+
+class DeskView(BriskView):
+    """An agents' endpoint: the caller's roles in one query, before anything else."""
+
+    roles: set[str]
+
+    def load_scope(self) -> None:
+        self.roles = selectors.livechat_roles(user=self.request.user)
+        if AGENT not in self.roles:
+            raise AgentRequired()
+
+    def check_access(self, rule: str) -> None:
+        if rule == SUPERVISOR and SUPERVISOR not in self.roles:
+            raise SupervisorRequired()
+        if rule not in (AGENT, SUPERVISOR):
+            super().check_access(rule)
+
+
+class ContactView(DeskView, ScopedView):
+    """Under /conversations/{contact_id}/: the contact (one query) after the role check."""
+
+    scope: Contact
+
+    def load_scope(self) -> None:
+        DeskView.load_scope(self)
+        contact = Contact.objects.filter(pk=self.kwargs["contact_id"]).first()
+        if contact is None:
+            raise NotFoundError()
+        self.scope = contact
+
+
+# --- the webhook ----------------------------------------------------------------------------
+
+
+class WebhookView(BriskView):
+    """LINE's webhook: the signed body's events are stored, then processed in background work."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes: list = []
+    access = {"POST": PUBLIC}
+    # new events: read known ids, INSERT the new ones (no token lookup: LINE signs, it does not log in)
+    query_budget = {"POST": Budget(2, fewest=0)}
+
+    def check_access(self, rule: str) -> None:
+        if rule != PUBLIC:
+            super().check_access(rule)
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={
+            200: WebhookAckSerializer,
+            400: OpenApiResponse(description="Malformed body or events; nothing stored"),
+            401: OpenApiResponse(description="Missing or wrong X-Line-Signature; nothing stored"),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        raw = request.body
+        if not line.signature_valid(raw, request.headers.get("X-Line-Signature")):
+            raise InvalidSignature()
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ApplicationError("The body is not JSON.", field="body") from None
+        accepted = services.webhook_events_store(body=body)
+        return Response({"accepted": len(accepted)})
+
+
+# --- conversations --------------------------------------------------------------------------
+
+
+class ConversationListView(DeskView):
+    """Contacts, newest activity first, with latest session and message, unread count and tags."""
+
+    access = {"GET": AGENT, "POST": AGENT}
+    # GET: token, roles, counts (total, waiting, active), the page (latest session, latest
+    # message, unread counts joined), the page's tags. POST: token, roles, contact lock,
+    # open session, session INSERT, contact UPDATE, session lock, session UPDATE, message INSERT
+    query_budget = {"GET": 5, "POST": Budget(9, fewest=7)}
+
+    @extend_schema(parameters=[ConversationFilterSerializer], responses=ConversationPageSerializer)
+    def get(self, request: Request) -> Response:
+        filters = self.validated(ConversationFilterSerializer, request.query_params)
+        paginator = EnvelopePagination()
+        paginator.limit = _limit(request)
+        paginator.offset = _offset(request)
+        counts = selectors.conversation_counts(filters=filters)
+        rows = (
+            selectors.conversation_page(
+                agent_id=self.caller.pk, filters=filters, limit=paginator.limit, offset=paginator.offset
+            )
+            if paginator.offset < counts["total"]
+            else []
+        )
+        tags = selectors.tags_for_contacts([row["id"] for row in rows]) if rows else {}
+        return Response(
+            {
+                "items": [builders.conversation_item(row, tags[row["id"]]) for row in rows],
+                "total": counts["total"],
+                "limit": paginator.limit,
+                "offset": paginator.offset,
+                "waiting_count": counts["waiting_count"],
+                "active_count": counts["active_count"],
+            }
+        )
+
+    @extend_schema(request=ConversationStartSerializer, responses={201: ChatMessageSerializer, 404: None, 409: None})
+    def post(self, request: Request) -> Response:
+        data = self.validated(ConversationStartSerializer)
+        if not Contact.objects.filter(pk=data["contact_id"]).exists():
+            raise ApplicationError("No such contact.", field="contact_id")
+        message = services.conversation_start(agent=self.caller, contact_id=data["contact_id"], text=data["text"])
+        return Response(_message_out(message), status=status.HTTP_201_CREATED)
+
+
+def _limit(request: Request) -> int:
+    from apps.core.pagination import parse_limit
+
+    return parse_limit(request)
+
+
+def _offset(request: Request) -> int:
+    from apps.core.pagination import _MAX_OFFSET, _int_param
+
+    return _int_param(request, "offset", default=0, minimum=0, maximum=_MAX_OFFSET)
+
+
+def _message_out(message) -> dict[str, Any]:
+    return ChatMessageSerializer(
+        {
+            "id": message.pk,
+            "session_id": message.session_id,
+            "direction": message.direction,
+            "message_type": message.message_type,
+            "content": message.content,
+            "payload": message.payload,
+            "sender_role": message.sender_role,
+            "operator_id": message.operator_id,
+            "delivery": message.delivery,
+            "created_at": message.created_at,
+        }
+    ).data
+
+
+class MessageListView(ContactView):
+    """A conversation's messages by cursor (`?before=<id>`), oldest first within the page."""
+
+    pagination_class = BeforeIdCursorPagination
+    access = {"GET": AGENT, "POST": AGENT}
+    # GET: token, roles, contact, page. POST: token, roles, contact, session lock, [canned
+    # read + UPDATE], session UPDATE, message INSERT
+    query_budget = {"GET": 4, "POST": Budget(8, fewest=6)}
+
+    @extend_schema(responses=ChatMessageSerializer(many=True))
+    def get(self, request: Request, contact_id: int) -> Response:
+        return self.page(
+            selectors.contact_messages(contact_id=self.scope.pk),
+            lambda rows: [builders.message_item(row) for row in reversed(rows)],
+        )
+
+    @extend_schema(
+        request=MessageSendSerializer,
+        responses={201: ChatMessageSerializer, 403: None, 409: OpenApiResponse(description="No active session")},
+    )
+    def post(self, request: Request, contact_id: int) -> Response:
+        data = self.validated(MessageSendSerializer)
+        message = services.agent_message_send(agent=self.caller, contact_id=self.scope.pk, **data)
+        return Response(_message_out(message), status=status.HTTP_201_CREATED)
+
+
+class ReadView(ContactView):
+    access = {"POST": AGENT}
+    query_budget = {"POST": 4}  # token, roles, contact, the marker upsert
+
+    @extend_schema(request=None, responses=ReadMarkerSerializer)
+    def post(self, request: Request, contact_id: int) -> Response:
+        read_at = services.read_marker_set(agent=self.caller, contact_id=self.scope.pk)
+        return Response(ReadMarkerSerializer({"contact_id": self.scope.pk, "read_at": read_at}).data)
+
+
+class ClaimView(ContactView):
+    access = {"POST": AGENT}
+    query_budget = {"POST": Budget(5, fewest=4)}  # token, roles, contact, the conditional UPDATE, the session
+
+    @extend_schema(
+        request=None, responses={200: ChatSessionSerializer, 409: OpenApiResponse(description="Not waiting")}
+    )
+    def post(self, request: Request, contact_id: int) -> Response:
+        session = services.session_claim(agent=self.caller, contact_id=self.scope.pk)
+        return Response(ChatSessionSerializer(session).data)
+
+
+class CloseView(ContactView):
+    access = {"POST": AGENT}
+    # token, roles, contact, session lock, session UPDATE, contact UPDATE, survey INSERT
+    query_budget = {"POST": Budget(7, fewest=4)}
+
+    @extend_schema(
+        request=None,
+        responses={200: ChatSessionSerializer, 403: None, 409: OpenApiResponse(description="No active session")},
+    )
+    def post(self, request: Request, contact_id: int) -> Response:
+        session = services.session_close(agent=self.caller, contact_id=self.scope.pk)
+        return Response(ChatSessionSerializer(session).data)
+
+
+class TransferView(ContactView):
+    access = {"POST": AGENT}
+    # token, roles, contact, session lock, is the target an agent, session UPDATE
+    query_budget = {"POST": Budget(6, fewest=4)}
+
+    @extend_schema(request=TransferSerializer, responses={200: ChatSessionSerializer, 403: None, 409: None})
+    def post(self, request: Request, contact_id: int) -> Response:
+        data = self.validated(TransferSerializer)
+        session = services.session_transfer(
+            agent=self.caller, contact_id=self.scope.pk, to_agent_id=data["agent_id"], reason=data["reason"]
+        )
+        return Response(ChatSessionSerializer(session).data)
+
+
+class ModeView(ContactView):
+    access = {"POST": AGENT}
+    query_budget = {"POST": 4}  # token, roles, contact, UPDATE
+
+    @extend_schema(request=ModeSerializer, responses=ModeSerializer)
+    def post(self, request: Request, contact_id: int) -> Response:
+        data = self.validated(ModeSerializer)
+        services.contact_set_mode(contact_id=self.scope.pk, mode=data["mode"])
+        return Response({"mode": data["mode"]})
+
+
+class QueuePositionView(ContactView):
+    access = {"GET": AGENT}
+    query_budget = {"GET": 4}  # token, roles, contact, the RANK() query
+
+    @extend_schema(responses=QueuePositionSerializer)
+    def get(self, request: Request, contact_id: int) -> Response:
+        return Response(selectors.queue_position(contact_id=self.scope.pk))
+
+
+class MessageSearchView(DeskView):
+    access = {"GET": AGENT}
+    query_budget = {"GET": 4}  # token, roles, count, page
+
+    @extend_schema(parameters=[SearchSerializer], responses=SearchHitSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        data = self.validated(SearchSerializer, request.query_params)
+        return self.page(selectors.message_search(q=data["q"]), SearchHitSerializer)
+
+
+class KpiView(DeskView):
+    access = {"GET": SUPERVISOR}
+    # token, roles, the figures, CSAT; warm: token and roles only (cached LIVECHAT_KPI_TTL seconds)
+    query_budget = {"GET": Budget(4, fewest=2)}
+
+    @extend_schema(responses=KpisSerializer)
+    def get(self, request: Request) -> Response:
+        figures = _cache_get(KPI_CACHE_KEY)
+        if figures is None:
+            figures = KpisSerializer(selectors.kpis()).data
+            _cache_set(KPI_CACHE_KEY, figures, settings.LIVECHAT_KPI_TTL)
+        return Response(figures)
+
+
+def _cache_get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception:  # a cache outage costs speed only
+        return None
+
+
+def _cache_set(key: str, value: Any, ttl: int) -> None:
+    try:
+        cache.set(key, value, ttl)
+    except Exception:  # noqa: S110 - a cache outage costs speed only
+        pass
+
+
+# --- tags and canned responses --------------------------------------------------------------
+
+
+class TagListView(DeskView):
+    access = {"GET": AGENT, "POST": SUPERVISOR}
+    query_budget = {"GET": 4, "POST": 3}  # token, roles, count, page; POST: token, roles, INSERT
+
+    @extend_schema(responses=TagSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return self.page(selectors.tag_list(), TagSerializer)
+
+    @extend_schema(request=TagCreateSerializer, responses={201: TagSerializer, 409: None})
+    def post(self, request: Request) -> Response:
+        tag = services.tag_create(**self.validated(TagCreateSerializer))
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+
+class ContactTagView(ContactView):
+    access = {"POST": AGENT, "DELETE": AGENT}
+    query_budget = {"POST": 5, "DELETE": 4}  # token, roles, contact, (tag exists,) INSERT/DELETE
+
+    @extend_schema(request=None, responses={204: None, 404: None})
+    def post(self, request: Request, tag_id: int, contact_id: int) -> Response:
+        if not Tag.objects.filter(pk=tag_id).exists():
+            raise NotFoundError()
+        services.contact_tag_add(contact=self.scope, tag_id=tag_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, tag_id: int, contact_id: int) -> Response:
+        services.contact_tag_remove(contact=self.scope, tag_id=tag_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CannedResponseListView(DeskView):
+    access = {"GET": AGENT, "POST": SUPERVISOR}
+    query_budget = {"GET": 4, "POST": 3}
+
+    @extend_schema(responses=CannedResponseSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return self.page(CannedResponse.objects.order_by("shortcut"), CannedResponseSerializer)
+
+    @extend_schema(request=CannedResponseCreateSerializer, responses={201: CannedResponseSerializer, 409: None})
+    def post(self, request: Request) -> Response:
+        canned = services.canned_response_create(**self.validated(CannedResponseCreateSerializer))
+        return Response(CannedResponseSerializer(canned).data, status=status.HTTP_201_CREATED)

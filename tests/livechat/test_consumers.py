@@ -1,0 +1,67 @@
+"""The desk socket on the real channels-redis layer: agents only, events after commit, typing, presence."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from apps.accounts.services import token_for_user
+from apps.livechat import services
+from apps.livechat.consumers import online_agent_ids
+from config.asgi import application
+from tests.accounts.factories import UserFactory
+from tests.livechat.factories import ChatSessionFactory, ContactFactory, make_agent
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+
+
+async def connect(user) -> WebsocketCommunicator:
+    token = await database_sync_to_async(token_for_user)(user=user)
+    communicator = WebsocketCommunicator(application, f"/ws/livechat/?token={token}", headers=ORIGIN)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def next_of(communicator, type_):
+    for _ in range(10):
+        event = await communicator.receive_json_from(timeout=5)
+        if event["type"] == type_:
+            return event
+    raise AssertionError(f"no {type_}")
+
+
+async def test_a_non_agent_is_refused():
+    user = await database_sync_to_async(UserFactory)()
+    socket = await connect(user)
+    assert (await socket.receive_output(timeout=5))["code"] == 4403
+
+
+async def test_agents_see_claims_presence_and_each_others_typing():
+    ann = await database_sync_to_async(make_agent)()
+    bob = await database_sync_to_async(make_agent)()
+    first = await connect(ann)
+    assert (await first.receive_json_from(timeout=5))["type"] == "subscribed"
+    second = await connect(bob)
+    presence = await next_of(first, "presence.changed")
+    assert presence["data"] == {"agent_id": bob.pk, "online": True}
+    assert {ann.pk, bob.pk} <= await database_sync_to_async(online_agent_ids)()
+    await second.send_json_to({"type": "typing", "data": {"contact_id": 7}})
+    typing = await next_of(first, "agent.typing")
+    assert typing["data"] == {"agent_id": bob.pk, "contact_id": 7}
+
+    def claim():
+        contact = ContactFactory()
+        ChatSessionFactory(contact=contact)
+        services.session_claim(agent=ann, contact_id=contact.pk)
+        return contact
+
+    contact = await database_sync_to_async(claim)()
+    claimed = await next_of(second, "session.claimed")
+    assert claimed["data"]["contact_id"] == contact.pk and claimed["data"]["operator_id"] == ann.pk
+    await second.disconnect()
+    gone = await next_of(first, "presence.changed")
+    assert gone["data"] == {"agent_id": bob.pk, "online": False}
+    assert bob.pk not in await database_sync_to_async(online_agent_ids)()
+    await first.disconnect()
