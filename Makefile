@@ -31,6 +31,7 @@ install: $(STAMP)
 migrate: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py jobs_sync_internal
 
 ## run: migrate, load demo data and serve HTTP + WebSockets on $(HOST):$(PORT)
 run: migrate

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import importlib
@@ -72,6 +73,7 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
         # the board scenarios stand for 200 viewers with one bench login; the per-user cap
         # (100 by default, tested in tests/core) would refuse half of them
         WEBSOCKET_MAX_PER_USER="1000",
+        LIVECHAT_CHANNEL_SECRET="bench-channel-secret",  # bench/scenarios/livechat.py signs with it
     )
     uvicorn = os.path.join(os.path.dirname(sys.executable), "uvicorn")
     return subprocess.Popen(  # noqa: S603 - fixed argv
@@ -110,14 +112,16 @@ def worker_processes(server: subprocess.Popen) -> list:
     return children or [psutil.Process(server.pid)]
 
 
-def busiest_worker(server: subprocess.Popen) -> int:
-    """The worker that has served the most so far (not multiprocessing's resource tracker)."""
-
-    def busy(process) -> float:
-        times = process.cpu_times()
-        return float(times.user + times.system)
-
-    return int(max(worker_processes(server), key=busy).pid)
+def merge_collapsed(parts: list[str], path: str) -> None:
+    """One collapsed-stacks file from the workers' (the format is a line per stack: counts add up)."""
+    present = [part for part in parts if os.path.exists(part)]
+    if not present:
+        return
+    with open(path, "w") as out:
+        for part in present:
+            with open(part) as fh:
+                out.write(fh.read())
+            os.remove(part)
 
 
 def cpu_probe_for(server: subprocess.Popen):
@@ -246,8 +250,6 @@ def main() -> int:
         raise SystemExit("bench: set DATABASE_URL (postgres://) and REDIS_URL (redis://); `make bench` does")
     port = int(os.environ.get("BENCH_PORT", "8765"))
     only = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]
-    if args.profile:
-        only = [args.profile.split(".")[0]]
 
     recreate_database(database_url)
     flush_redis(redis_url)
@@ -263,7 +265,12 @@ def main() -> int:
     # Django's logging config puts the root logger at INFO: keep httpx from logging every request.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
-    modules = scenario_modules(only)
+    if args.profile:  # the module that declares the scenario (jobs.longpoll.* lives in longpoll.py)
+        modules = [m for m in scenario_modules([]) if any(s.name == args.profile for s in m.SCENARIOS)]
+        if not modules:
+            raise SystemExit(f"bench: no scenario named {args.profile!r}")
+    else:
+        modules = scenario_modules(only)
     states = {}
     for module in modules:
         started = time.perf_counter()
@@ -289,11 +296,17 @@ def main() -> int:
                     state = states[module.__name__]
                     if args.profile and index == len(runs) - 1:  # the concurrency-4 run
                         stem = os.path.join(ROOT, "bench", "results", f"{stamp}-profile-{scenario.name}")
-                        with PySpy(busiest_worker(server), stem + ".collapsed.txt"):
+                        # every worker: which one the load lands on is the kernel's choice, not ours
+                        pids = [process.pid for process in worker_processes(server)]
+                        parts = [f"{stem}.worker{index}.collapsed.txt" for index in range(len(pids))]
+                        with contextlib.ExitStack() as spies:
+                            for pid, part in zip(pids, parts, strict=True):
+                                spies.enter_context(PySpy(pid, part))
                             result = asyncio.run(run_scenario(run, state, base_url, n, cpu_probe))
+                        merge_collapsed(parts, stem + ".collapsed.txt")
                         if os.path.exists(stem + ".collapsed.txt"):
                             with open(stem + ".summary.txt", "w") as fh:
-                                title = f"# {scenario.name}, concurrency {run.concurrency}, 1 of {args.workers} workers"
+                                title = f"# {scenario.name}, concurrency {run.concurrency}, all {len(pids)} workers"
                                 fh.write(title + "\n\n")
                                 fh.write(summarize_collapsed(stem + ".collapsed.txt"))
                             print(f"profile: {stem}.collapsed.txt, {stem}.summary.txt", flush=True)

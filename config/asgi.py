@@ -17,10 +17,14 @@ from django.core.cache import caches  # noqa: E402
 
 from apps.core.middleware import RequestBodyLimit  # noqa: E402
 from apps.core.realtime import websocket_application  # noqa: E402
+from apps.core.runtime import settle_heap  # noqa: E402
+from apps.interviews.routing import websocket_urlpatterns as interviews_ws  # noqa: E402
 from apps.jobs.routing import websocket_urlpatterns as jobs_ws  # noqa: E402
+from apps.livechat.routing import websocket_urlpatterns as livechat_ws  # noqa: E402
 from apps.projects.routing import websocket_urlpatterns as projects_ws  # noqa: E402
+from apps.workshops.routing import websocket_urlpatterns as workshops_ws  # noqa: E402
 
-websocket_urlpatterns = [*jobs_ws, *projects_ws]
+websocket_urlpatterns = [*jobs_ws, *projects_ws, *interviews_ws, *workshops_ws, *livechat_ws]
 
 # Build the cache backend and the channel layer now, in one thread: built lazily, the first
 # concurrent requests raced each other importing them (ImportError, InvalidChannelLayerError).
@@ -38,3 +42,7 @@ application = ProtocolTypeRouter(
         "websocket": websocket_application(websocket_urlpatterns),
     }
 )
+
+# What is loaded now lives as long as the process: out of the garbage collector's walks
+# (apps.core.runtime; a full collection paused a worker with 1,000 waiting long-polls).
+settle_heap()

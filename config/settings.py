@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.jobs",
     "apps.projects",
+    "apps.interviews",
+    "apps.workshops",
+    "apps.livechat",
 ]
 
 SILK_ENABLED = envbool("SILK_ENABLED", DEBUG)
@@ -48,6 +51,8 @@ SILK_SAMPLE_PERCENT = envint("SILK_SAMPLE_PERCENT", 100 if DEBUG else 5, minimum
 MIDDLEWARE = [
     # First: forwarded headers are dropped unless a trusted proxy sent them (TRUSTED_PROXIES).
     "apps.core.proxies.TrustedProxyMiddleware",
+    # Under /v1/joblib/ (the zndraw-joblib surface) every error is RFC 9457 problem details.
+    "apps.jobs.compat.middleware.ProblemDetailsMiddleware",
     # Under /api/ every answer is JSON, even Django's own 404 and 500 pages (and with DEBUG on).
     "apps.core.exceptions.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -172,10 +177,30 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep-stale-workers": {"task": "apps.jobs.tasks.sweep_stale_workers", "schedule": 30.0},
+    # claims not acknowledged within JOBS_CLAIM_LEASE_S go back to the queue; stuck internal tasks fail
+    "jobs-release-lapsed-claims": {"task": "apps.jobs.tasks.release_lapsed_claims", "schedule": 5.0},
     "projects-archive-done-tasks": {"task": "apps.projects.tasks.archive_done_tasks", "schedule": 3600.0},
     "accounts-sweep-expired-tokens": {"task": "apps.accounts.tasks.sweep_expired_tokens", "schedule": 3600.0},
     "core-sweep-idempotency-keys": {"task": "apps.core.tasks.sweep_idempotency_keys", "schedule": 3600.0},
+    "livechat-sweep": {"task": "apps.livechat.tasks.sweep_sessions", "schedule": 60.0},
+    "livechat-retry-deliveries": {"task": "apps.livechat.tasks.retry_failed_deliveries", "schedule": 30.0},
 }
+
+# --- Live chat (apps.livechat; README "Live chat") ---------------------------
+LIVECHAT_CHANNEL_SECRET = envstr("LIVECHAT_CHANNEL_SECRET", "")
+LINE_CHANNEL_ACCESS_TOKEN = envstr("LINE_CHANNEL_ACCESS_TOKEN", "")  # empty: store and log, send nothing
+LINE_API_BASE_URL = envstr("LINE_API_BASE_URL", "https://api.line.me")
+LIVECHAT_HANDOFF_KEYWORDS = envlist("LIVECHAT_HANDOFF_KEYWORDS", ["agent", "human", "operator"])
+LIVECHAT_TIME_ZONE = envstr("LIVECHAT_TIME_ZONE", "Asia/Tokyo")
+LIVECHAT_ASSIGNMENT = envstr("LIVECHAT_ASSIGNMENT", "manual")
+LIVECHAT_AGENT_CAPACITY = envint("LIVECHAT_AGENT_CAPACITY", 5, minimum=1)
+LIVECHAT_IDLE_CLOSE_S = envint("LIVECHAT_IDLE_CLOSE_S", 1800, minimum=1)
+LIVECHAT_QUEUE_TIMEOUT_S = envint("LIVECHAT_QUEUE_TIMEOUT_S", 600, minimum=1)
+LIVECHAT_KPI_TTL = envint("LIVECHAT_KPI_TTL", 10, minimum=1)
+LIVECHAT_SLA_QUEUE_S = envint("LIVECHAT_SLA_QUEUE_S", 300, minimum=1)
+LIVECHAT_SLA_FIRST_RESPONSE_S = envint("LIVECHAT_SLA_FIRST_RESPONSE_S", 120, minimum=1)
+LIVECHAT_SLA_RESOLUTION_S = envint("LIVECHAT_SLA_RESOLUTION_S", 1800, minimum=1)
+LIVECHAT_REPLY_TOKEN_TTL_S = envint("LIVECHAT_REPLY_TOKEN_TTL_S", 50, minimum=1)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -196,6 +221,15 @@ AUTH_TOKENS_PER_USER = envint("AUTH_TOKENS_PER_USER", 100, minimum=1)
 # Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
 # (apps.core.proxies); from anyone else those headers are dropped. Empty: trust no one.
 TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
+
+# --- Interviews (apps.interviews) -------------------------------------------
+# The coach keys users store are Fernet-encrypted with a key derived from this secret.
+INTERVIEWS_KEY_SECRET = envstr("INTERVIEWS_KEY_SECRET", SECRET_KEY)
+# "builtin" (deterministic, no network) or "openai" (an OpenAI-compatible server, the user's key).
+INTERVIEWS_COACH = envstr("INTERVIEWS_COACH", "builtin")
+INTERVIEWS_MODEL = envstr("INTERVIEWS_MODEL", "gpt-4o-mini")
+OPENAI_BASE_URL = envstr("OPENAI_BASE_URL", "https://api.openai.com/v1")
+INTERVIEWS_COACH_TIMEOUT = envint("INTERVIEWS_COACH_TIMEOUT", 30, minimum=1)
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -227,6 +261,9 @@ REST_FRAMEWORK = {
         "jobs_worker_register": envrate("JOBS_WORKER_REGISTER_THROTTLE_RATE", "600/min"),
         "projects_create": envrate("PROJECTS_CREATE_THROTTLE_RATE", "600/min"),
         "projects_task_create": envrate("PROJECTS_TASK_CREATE_THROTTLE_RATE", "6000/min"),
+        "interviews_create": envrate("INTERVIEWS_CREATE_THROTTLE_RATE", "600/min"),
+        "interviews_submit": envrate("INTERVIEWS_SUBMIT_THROTTLE_RATE", "6000/min"),
+        "projects_comment_create": envrate("PROJECTS_COMMENT_CREATE_THROTTLE_RATE", "6000/min"),
     },
     # Only views that declare `create_throttle_scope` are counted (and only their writes).
     "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.CreateRateThrottle"],
@@ -238,8 +275,11 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Brisk API",
     "DESCRIPTION": (
-        "Brisk's API: a worker job queue (`/api/jobs/`) and a project and task tracker with live boards "
-        "(`/api/projects/`). Authenticate with `POST /api/auth/token/` and send `Authorization: Token <key>`; "
+        "Brisk's API: a worker job queue (`/api/jobs/`, and `/v1/joblib/` for the zndraw-joblib worker "
+        "client), an LLM-evaluation workshop (`/api/workshops/`), a project and task tracker with live "
+        "boards (`/api/projects/`), a LINE live-chat desk (`/api/livechat/`) and an interview coach "
+        "(`/api/interviews/`). "
+        "Authenticate with `POST /api/auth/token/` and send `Authorization: Token <key>`; "
         "`POST /api/auth/logout/` revokes the key. Errors are `{detail, code}` or field errors."
     ),
     "VERSION": "1.0.0",
@@ -251,6 +291,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PATH_CONVERTER_OVERRIDES": {"id": ID_PATH_SCHEMA},  # <id:...> is an integer id (apps/core/converters.py)
+    # workshops: one name per choice set its several fields share
+    "ENUM_NAME_OVERRIDES": {
+        "WorkshopPhaseEnum": "apps.workshops.models.Phase",
+        "WorkshopStatusEnum": "apps.workshops.models.Workshop.Status",
+        "ChatSessionStatusEnum": "apps.livechat.models.ChatSession.Status",
+        "WorkshopRoleEnum": "apps.workshops.models.PARTICIPANT_ROLES",
+        "WorkshopRaterRoleEnum": "apps.workshops.models.RATER_ROLES",
+        "RoleEnum": [("admin", "Admin"), ("editor", "Editor"), ("viewer", "Viewer")],  # projects' member roles
+    },
 }
 
 # --- Limits -----------------------------------------------------------------
@@ -299,6 +348,10 @@ SILKY_PYTHON_PROFILER = False
 JOBS_WORKER_TIMEOUT = envint("JOBS_WORKER_TIMEOUT", 60, minimum=1)
 # Largest task payload or job schema stored, as compact JSON (400 with a field error beyond).
 JOBS_MAX_PAYLOAD_BYTES = envint("JOBS_MAX_PAYLOAD_BYTES", 256 * 1024, minimum=1024)
+# A claimed task not moved to running within this many seconds goes back to pending (the claim lease).
+JOBS_CLAIM_LEASE_S = envint("JOBS_CLAIM_LEASE_S", 30, minimum=1)
+# The longest an `@internal` job's function may run before its task fails.
+JOBS_INTERNAL_TIME_LIMIT_S = envint("JOBS_INTERNAL_TIME_LIMIT_S", 60, minimum=1)
 PROJECTS_ARCHIVE_DONE_AFTER_DAYS = envint("PROJECTS_ARCHIVE_DONE_AFTER_DAYS", 7, minimum=1)
 
 # --- Content-Security-Policy (django-csp; apps.core.csp) ---------------------

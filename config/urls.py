@@ -26,7 +26,13 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("api/auth/", include("apps.accounts.urls")),
     path("api/jobs/", include("apps.jobs.urls")),
+    # the zndraw-joblib worker client's surface: same services, the original's shapes
+    path("v1/joblib/", include("apps.jobs.compat.urls")),
     path("api/projects/", include("apps.projects.urls")),
+    path("api/interviews/", include("apps.interviews.urls")),
+    path("api/workshops/", include("apps.workshops.urls")),
+    path("api/me/", include("apps.projects.urls_me")),
+    path("api/livechat/", include("apps.livechat.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script from a URL, not inline: it runs under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

@@ -3,18 +3,34 @@
 For each size in BENCH_LONGPOLL_SIZES (default "500,2000"; `make bench-check` uses a
 small one): N concurrent `GET /api/jobs/tasks/{id}/` with `Prefer: wait=60`, each on its
 own claimed task, from N/50 users (under the per-user limit). Once every poll is
-waiting (its task's channel group has a member), the bench reads, during the wait, the
-server workers' thread counts and the bench database's connections, then, while all N
-wait, PATCHes the tasks of 200 of them to `running` one at a time and measures each
-woken poll's wake-up: from the PATCH's response to the poll's response (0 when the
-poll answered first). A poll that ends
-without the new status, or without `Preference-Applied` (it could not subscribe),
-counts as an error. Run it alone with `make bench BENCH_ONLY=longpoll`.
+waiting (past its first look: it holds its long-poll lease, `apps.core.concurrency`),
+the bench reads the server workers' thread counts and the bench database's
+connections, then, while all N wait, PATCHes the tasks of 200 of them to `running` one
+at a time and measures each woken poll's wake-up: from the PATCH's response to the
+poll's response (0 when the poll answered first). A poll that ends without the new
+status, or without `Preference-Applied` (it could not subscribe), counts as an error.
+The line also gives the server's and this client's CPU per PATCH and wake-up. Run it
+alone with `make bench BENCH_ONLY=longpoll`; profile it with
+`make bench-profile SCENARIO=jobs.longpoll.2000_waiting_wakeup`.
+
+How the client is built, so that it measures the server and not itself:
+- One httpx client per poller user (50 connections each), not one for all N: httpcore's
+  pool walks every connection of the pool each time a response is closed, so with one
+  pool of 2,000 connections each woken poll cost the client about 25 ms of CPU before
+  its wake-up was timed (`BENCH_LONGPOLL_SHARED_CLIENT=1` adds each size again with
+  one shared pool, to compare: 3 ms against 9 ms of client CPU per wake-up at 500).
+- The changes start once every poll holds its lease, not when the database looks
+  idle: looks run in short bursts, so an idle instant came long before the last of
+  2,000 first looks, and the wake-ups were measured queued behind first looks.
+- The client's garbage collector is off during the changes: its heap grows with N,
+  and a full collection paused it while wake-ups were being timed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import math
 import os
 import statistics
@@ -29,7 +45,11 @@ POLLS_PER_USER = 50
 PATCHERS = 1  # one change at a time: the wake-up measured, not the server saturated by PATCHes
 PATCH_SAMPLE = 200  # changes made while every poll waits (the rest are let go at the end)
 PATCH_PHASE_SECONDS = 45  # the harness bounds a scenario
+# BENCH_LONGPOLL_SHARED_CLIENT=1 adds each size again with the old client (see the docstring)
+SHARED_CLIENT = bool(os.environ.get("BENCH_LONGPOLL_SHARED_CLIENT"))
 SIZES = [int(size) for size in os.environ.get("BENCH_LONGPOLL_SIZES", "500,2000").split(",") if size]
+# BENCH_LONGPOLL_SPY=1: a py-spy profile of every worker during the changes alone (see _spy)
+SPY = bool(os.environ.get("BENCH_LONGPOLL_SPY"))
 
 
 def seed(scale: int) -> dict:
@@ -38,6 +58,7 @@ def seed(scale: int) -> dict:
 
     from apps.accounts.models import User
     from apps.accounts.services import token_for_user
+    from apps.jobs.ids import uuid7_sql
     from apps.jobs.models import Job, JobCategory, Room, RoomMember, Worker, WorkerJob
 
     owner = User.objects.create_user(username="bench-lp-owner", password="bench-lp-password")  # noqa: S106
@@ -53,14 +74,20 @@ def seed(scale: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO jobs_task (job_id, room, created_by_id, payload, status, worker_id, created_at, error)
-            SELECT %(job)s, %(room)s, %(owner)s, '{}'::jsonb, 'claimed', %(worker)s, now(), ''
+            INSERT INTO jobs_task (id, job_id, room, created_by_id, payload, status, worker_id, created_at, error)
+            SELECT {uuid7}, %(job)s, %(room)s, %(owner)s, '{}'::jsonb, 'claimed', %(worker)s, now(), ''
             FROM generate_series(1, %(count)s)
             RETURNING id
-            """,
-            {"job": job.pk, "room": ROOM, "owner": owner.pk, "worker": worker.pk, "count": sum(SIZES)},
+            """.replace("{uuid7}", uuid7_sql("now()")),
+            {
+                "job": job.pk,
+                "room": ROOM,
+                "owner": owner.pk,
+                "worker": worker.pk,
+                "count": sum(SIZES) * (2 if SHARED_CLIENT else 1),
+            },
         )
-        task_ids = sorted(row[0] for row in cursor.fetchall())
+        task_ids = sorted(str(row[0]) for row in cursor.fetchall())
     return {
         "owner_token": token_for_user(user=owner),
         "poller_tokens": [token_for_user(user=user) for user in pollers],
@@ -107,6 +134,19 @@ def _threads(pids: list[int]) -> list[int]:
     return counts
 
 
+def _cpu(pids: list[int]) -> float:
+    """Seconds of user + system CPU the processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _db_connections() -> tuple[int, int]:
     """(connections to the bench database, those not idle: running a query or inside a transaction)."""
     from django.db import connection
@@ -121,21 +161,64 @@ def _db_connections() -> tuple[int, int]:
     return total, busy
 
 
-def _waiting_groups(task_ids: list[int]) -> int:
+def _leases_held() -> int:
+    """Long-poll leases held (`apps.core.concurrency`): polls past their first look, waiting."""
     import redis
     from django.conf import settings
 
     client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(match=f"{settings.CHANNEL_LAYER_PREFIX}:conc:longpoll:*", count=1000))
     pipe = client.pipeline(transaction=False)
-    for task_id in task_ids:
-        pipe.zcard(f"{settings.CHANNEL_LAYER_PREFIX}:group:jobs.task.{task_id}")
-    return sum(1 for members in pipe.execute() if members)
+    for key in keys:
+        pipe.zcount(key, time.time(), "+inf")
+    return sum(pipe.execute())
+
+
+@contextlib.contextmanager
+def _spy(pids: list[int], name: str):
+    """`py-spy record --gil` of each worker while the changes run (BENCH_LONGPOLL_SPY=1).
+
+    `make bench-profile` profiles the whole scenario, where the N first looks dominate;
+    this profiles only what a PATCH and its wake-up cost. Collapsed stacks and a summary
+    per worker go to bench/results/.
+    """
+    if not SPY:
+        yield
+        return
+    import signal
+    import subprocess
+    import sys
+
+    from bench.__main__ import summarize_collapsed
+
+    results = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    spy = os.path.join(os.path.dirname(sys.executable), "py-spy")
+    runs = []
+    for pid in pids:
+        path = os.path.join(results, f"{stamp}-spy-{name}-{pid}.collapsed.txt")
+        argv = [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--gil", "--output", path]
+        runs.append((path, subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))  # noqa: S603
+    time.sleep(1.0)  # py-spy attaches before the changes start
+    try:
+        yield
+    finally:
+        for path, process in runs:
+            process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            try:
+                process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            if os.path.exists(path):
+                with open(path.replace(".collapsed.txt", ".summary.txt"), "w") as fh:
+                    fh.write(summarize_collapsed(path, top=60))
+                print(f"  profile: {path}", flush=True)
 
 
 # --- the scenario ---------------------------------------------------------------------------
 
 
-def waiting_polls(size: int):
+def waiting_polls(size: int, shared_client: bool = False):
     async def run(state: dict, client, base_url: str, n: int) -> list[Sample]:
         from asgiref.sync import sync_to_async
 
@@ -146,16 +229,30 @@ def waiting_polls(size: int):
         threads_before = _threads(workers)
         answered: dict[int, tuple[float, httpx.Response | None]] = {}
         errors: dict[str, int] = {}
-        limits = httpx.Limits(max_connections=size + 10, max_keepalive_connections=size + 10)
-        async with (
-            httpx.AsyncClient(base_url=base_url, timeout=90.0, limits=limits) as pollers,
-            httpx.AsyncClient(base_url=base_url, timeout=30.0) as patcher,
-        ):
+        users = math.ceil(size / POLLS_PER_USER)
+        # the polls left waiting by the previous size are let go: wait until the server released them
+        leases_deadline = time.monotonic() + 30
+        while await sync_to_async(_leases_held)() and time.monotonic() < leases_deadline:
+            await asyncio.sleep(0.25)
+        async with contextlib.AsyncExitStack() as stack:
+            if shared_client:
+                limits = httpx.Limits(max_connections=size + 10, max_keepalive_connections=size + 10)
+                shared = await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=base_url, timeout=90.0, limits=limits)
+                )
+                clients = [shared] * users
+            else:
+                limits = httpx.Limits(max_connections=POLLS_PER_USER + 2, max_keepalive_connections=POLLS_PER_USER + 2)
+                clients = [
+                    await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=90.0, limits=limits))
+                    for _ in range(users)
+                ]
+            patcher = await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30.0))
 
             async def poll(index: int, task_id: int) -> None:
                 token = state["poller_tokens"][index // POLLS_PER_USER]
                 try:
-                    response = await pollers.get(
+                    response = await clients[index // POLLS_PER_USER].get(
                         f"/api/jobs/tasks/{task_id}/", headers={"Authorization": f"Token {token}", "Prefer": "wait=60"}
                     )
                 except httpx.HTTPError as exc:
@@ -164,19 +261,18 @@ def waiting_polls(size: int):
                 answered[task_id] = (time.perf_counter(), response)
 
             polls = [asyncio.create_task(poll(i, task_id)) for i, task_id in enumerate(task_ids)]
-            deadline = time.monotonic() + 60
+            polls_started = time.perf_counter()
+            # Every poll waiting: past its first look, it holds its lease (taken after the look).
+            # Then the PATCHes measure wake-ups alone, not wake-ups queued behind first looks.
+            deadline = time.monotonic() + 90
             waiting = 0
             while time.monotonic() < deadline:
-                waiting = await sync_to_async(_waiting_groups)(task_ids)
+                waiting = await sync_to_async(_leases_held)()
                 if waiting >= size or len(answered) >= size:
                     break
-                await asyncio.sleep(0.5)
-            # settle: every poll past its look (no query running for two checks in a row), at most 60 s more
-            settle_deadline = time.monotonic() + 60
-            quiet = 0
-            while time.monotonic() < settle_deadline and quiet < 2:
-                await asyncio.sleep(0.5)
-                quiet = quiet + 1 if (await sync_to_async(_db_connections)())[1] == 0 else 0
+                await asyncio.sleep(0.25)
+            all_waiting_seconds = time.perf_counter() - polls_started
+            await asyncio.sleep(0.5)
             threads_waiting = _threads(workers)
             connections_total, connections_busy = await sync_to_async(_db_connections)()
 
@@ -200,9 +296,16 @@ def waiting_polls(size: int):
                         continue
                     patched[task_id] = time.perf_counter() if response.status_code == 200 else math.nan
 
-            started = time.perf_counter()
-            await asyncio.gather(*(patch_loop() for _ in range(PATCHERS)))
-            patch_seconds = time.perf_counter() - started
+            gc.disable()  # the client's own collections (its heap grows with N) paused it mid-measurement
+            with _spy(workers, f"longpoll-{size}"):
+                client_cpu = time.process_time()
+                server_cpu = _cpu(workers)
+                started = time.perf_counter()
+                await asyncio.gather(*(patch_loop() for _ in range(PATCHERS)))
+                patch_seconds = time.perf_counter() - started
+                client_cpu = time.process_time() - client_cpu
+                server_cpu = _cpu(workers) - server_cpu
+            gc.enable()
             await asyncio.wait(polls, timeout=15)
             for pending in polls:
                 pending.cancel()  # polls whose task was never patched: stop waiting for them
@@ -226,13 +329,16 @@ def waiting_polls(size: int):
             samples.append(Sample(ms=wake_ms if not math.isnan(wake_ms) else 60000.0, status=status))
         wakes = [s.ms for s in samples if s.status == 200]
         failed = sum(1 for s in samples if s.status == 599)
+        changes = max(1, len(patched))
         print(
-            f"  longpoll {size}: waiting {waiting}/{size}; wake p50 "
+            f"  longpoll {size}{' (one shared client)' if shared_client else ''}: waiting {waiting}/{size} "
+            f"after {all_waiting_seconds:.1f} s; wake p50 "
             f"{statistics.median(wakes) if wakes else math.nan:.1f} ms p95 {percentile(wakes, 95):.1f} ms; "
             f"not subscribed {unsubscribed}, not woken {unchanged}, failed {failed} {errors or ''}; "
             f"worker threads before {threads_before} while waiting {threads_waiting}; "
             f"db connections while waiting {connections_total} ({connections_busy} not idle); "
-            f"{len(patched)} of {size} PATCHed in {patch_seconds:.1f} s",
+            f"{len(patched)} of {size} PATCHed in {patch_seconds:.1f} s; CPU per PATCH and wake: "
+            f"server {server_cpu * 1000 / changes:.1f} ms, bench client {client_cpu * 1000 / changes:.1f} ms",
             flush=True,
         )
         return samples
@@ -244,3 +350,13 @@ SCENARIOS = [
     Scenario(name=f"jobs.longpoll.{size}_waiting_wakeup", method="GET", budget=None, custom=waiting_polls(size))
     for size in SIZES
 ]
+if SHARED_CLIENT:
+    SCENARIOS += [
+        Scenario(
+            name=f"jobs.longpoll.{size}_waiting_wakeup.shared_client",
+            method="GET",
+            budget=None,
+            custom=waiting_polls(size, shared_client=True),
+        )
+        for size in SIZES
+    ]
