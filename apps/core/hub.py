@@ -208,13 +208,18 @@ class Hub:
         return messages
 
     async def _receive_forever(self) -> None:
+        task = asyncio.current_task()
         while True:
+            # redis-py can swallow a cancellation (a retry after the cancelled read's disconnect)
+            # and hand back a normal result: the loop would then read forever and hang a loop's
+            # shutdown. A cancelled hub stops at the next turn whatever the client did with it.
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             try:
                 messages = await self._receive()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a layer hiccup must not end every local socket
-                task = asyncio.current_task()
                 if task is not None and task.cancelling():
                     raise  # the layer turned our cancellation into its own error: stop anyway
                 logger.warning("hub receive failed: %s: %s", exc.__class__.__name__, exc)
@@ -227,9 +232,12 @@ class Hub:
                     logger.exception("hub could not dispatch a message")
 
     async def _rejoin_forever(self) -> None:
+        task = asyncio.current_task()
         while True:
             await asyncio.sleep(REJOIN_SECONDS)
             for group in list(self.joined):
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError  # as in _receive_forever
                 try:
                     await self.layer.group_add(group, self._channel)
                 except Exception as exc:

@@ -142,3 +142,25 @@ async def test_a_leave_racing_a_join_ends_joined_on_the_layer():
         hub.unsubscribe(again.group, again)
         hub._pump.cancel()
         hub._rejoin.cancel()
+
+
+async def test_a_cancelled_pump_stops_even_when_the_client_swallows_the_cancellation():
+    # redis-py can retry a read whose cancellation it turned into a connection error, and return
+    # normally: a pump that trusted the CancelledError to arrive read on for ever and hung the
+    # event loop's shutdown (CI once stalled an hour on it).
+    class SwallowingHub(Hub):
+        async def _receive(self) -> list[dict]:
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                pass
+            return []
+
+    hub = SwallowingHub(get_channel_layer())
+    await hub.channel()
+    await asyncio.sleep(0.02)  # the pump is inside a read
+    hub._pump.cancel()
+    hub._rejoin.cancel()
+    done, _ = await asyncio.wait({hub._pump, hub._rejoin}, timeout=2)
+    assert hub._pump in done and hub._pump.cancelled()
+    assert hub._rejoin in done
