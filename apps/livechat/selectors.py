@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.livechat.models import (
     BusinessHours,
+    CannedResponse,
     ChatSession,
     Contact,
     CsatResponse,
@@ -285,6 +286,15 @@ def tags_for_contacts(contact_ids: list[int]) -> dict[int, list[dict[str, Any]]]
     return tags
 
 
+def contact_get(*, contact_id: int) -> Contact | None:
+    """The contact under /conversations/{contact_id}/ (None: 404)."""
+    return Contact.objects.filter(pk=contact_id).first()
+
+
+def contact_exists(*, contact_id: int) -> bool:
+    return Contact.objects.filter(pk=contact_id).exists()
+
+
 def contact_messages(*, contact_id: int) -> QuerySet[Message, Any]:
     """A contact's messages for the cursor pages (ordered by the paginator, on the (contact, id) index)."""
     return Message.objects.filter(contact_id=contact_id).values(
@@ -426,3 +436,12 @@ def kpis(*, now: dt.datetime | None = None) -> dict[str, Any]:
 
 def tag_list() -> QuerySet[Tag]:
     return Tag.objects.order_by("name")
+
+
+def tag_exists(*, tag_id: int) -> bool:
+    return Tag.objects.filter(pk=tag_id).exists()
+
+
+def canned_responses() -> QuerySet[CannedResponse]:
+    """Canned responses by shortcut, for the agents' picker (paged by the view)."""
+    return CannedResponse.objects.order_by("shortcut")

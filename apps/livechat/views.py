@@ -23,7 +23,7 @@ from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination
 from apps.livechat import builders, line, selectors, services
 from apps.livechat.exceptions import AgentRequired, SupervisorRequired
-from apps.livechat.models import CannedResponse, Contact, Tag
+from apps.livechat.models import Contact
 from apps.livechat.serializers import (
     CannedResponseCreateSerializer,
     CannedResponseSerializer,
@@ -81,7 +81,7 @@ class ContactView(DeskView, ScopedView):
 
     def load_scope(self) -> None:
         DeskView.load_scope(self)
-        contact = Contact.objects.filter(pk=self.kwargs["contact_id"]).first()
+        contact = selectors.contact_get(contact_id=self.kwargs["contact_id"])
         if contact is None:
             raise NotFoundError()
         self.scope = contact
@@ -166,7 +166,7 @@ class ConversationListView(DeskView):
     @extend_schema(request=ConversationStartSerializer, responses={201: ChatMessageSerializer, 404: None, 409: None})
     def post(self, request: Request) -> Response:
         data = self.validated(ConversationStartSerializer)
-        if not Contact.objects.filter(pk=data["contact_id"]).exists():
+        if not selectors.contact_exists(contact_id=data["contact_id"]):
             raise ApplicationError("No such contact.", field="contact_id")
         message = services.conversation_start(agent=self.caller, contact_id=data["contact_id"], text=data["text"])
         return Response(_message_out(message), status=status.HTTP_201_CREATED)
@@ -358,7 +358,7 @@ class ContactTagView(ContactView):
 
     @extend_schema(request=None, responses={204: None, 404: None})
     def post(self, request: Request, tag_id: int, contact_id: int) -> Response:
-        if not Tag.objects.filter(pk=tag_id).exists():
+        if not selectors.tag_exists(tag_id=tag_id):
             raise NotFoundError()
         services.contact_tag_add(contact=self.scope, tag_id=tag_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -375,7 +375,7 @@ class CannedResponseListView(DeskView):
 
     @extend_schema(responses=CannedResponseSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return self.page(CannedResponse.objects.order_by("shortcut"), CannedResponseSerializer)
+        return self.page(selectors.canned_responses(), CannedResponseSerializer)
 
     @extend_schema(request=CannedResponseCreateSerializer, responses={201: CannedResponseSerializer, 409: None})
     def post(self, request: Request) -> Response:
