@@ -184,12 +184,19 @@ CELERY_BEAT_SCHEDULE = {
     "core-sweep-idempotency-keys": {"task": "apps.core.tasks.sweep_idempotency_keys", "schedule": 3600.0},
     "livechat-sweep": {"task": "apps.livechat.tasks.sweep_sessions", "schedule": 60.0},
     "livechat-retry-deliveries": {"task": "apps.livechat.tasks.retry_failed_deliveries", "schedule": 30.0},
+    "livechat-retry-media-downloads": {"task": "apps.livechat.tasks.retry_media_downloads", "schedule": 60.0},
 }
 
 # --- Live chat (apps.livechat; README "Live chat") ---------------------------
 LIVECHAT_CHANNEL_SECRET = envstr("LIVECHAT_CHANNEL_SECRET", "")
 LINE_CHANNEL_ACCESS_TOKEN = envstr("LINE_CHANNEL_ACCESS_TOKEN", "")  # empty: store and log, send nothing
 LINE_API_BASE_URL = envstr("LINE_API_BASE_URL", "https://api.line.me")
+# the blob host (message content downloads): MessagingApiBlob's own default, overridable for tests
+LINE_API_DATA_BASE_URL = envstr("LINE_API_DATA_BASE_URL", "https://api-data.line.me")
+# agents' image uploads (JPEG/PNG, LINE's image message rule); LINE fetches them from
+# LIVECHAT_PUBLIC_MEDIA_URL + the storage name (https, serving MEDIA_ROOT); unset: stored, not sent
+LIVECHAT_MEDIA_MAX_BYTES = envint("LIVECHAT_MEDIA_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+LIVECHAT_PUBLIC_MEDIA_URL = envstr("LIVECHAT_PUBLIC_MEDIA_URL", "")
 LIVECHAT_HANDOFF_KEYWORDS = envlist("LIVECHAT_HANDOFF_KEYWORDS", ["agent", "human", "operator"])
 LIVECHAT_TIME_ZONE = envstr("LIVECHAT_TIME_ZONE", "Asia/Tokyo")
 LIVECHAT_ASSIGNMENT = envstr("LIVECHAT_ASSIGNMENT", "manual")
@@ -308,6 +315,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 # A body within the limit (apps.core.middleware.RequestBodyLimit) always stays in memory:
 # Django's spooled body file never rolls over to disk.
 FILE_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, 2621440)
+# Routes that take a larger body than DATA_UPLOAD_MAX_MEMORY_SIZE (apps.core.middleware): path
+# regex -> the setting holding the route's file limit (plus UPLOAD_BODY_OVERHEAD for the multipart framing)
+UPLOAD_BODY_LIMITS = {r"^/api/livechat/conversations/[0-9]+/media/$": "LIVECHAT_MEDIA_MAX_BYTES"}
+UPLOAD_BODY_OVERHEAD = 64 * 1024
 JSON_MAX_DEPTH = envint("JSON_MAX_DEPTH", 32, minimum=2)
 WEBSOCKET_MAX_MESSAGE_BYTES = envint("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024)
 LONGPOLL_MAX_WAIT_SECONDS = 60
@@ -392,6 +403,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# uploaded and downloaded files (Django's default storage): livechat media
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 SERVE_STATIC = envbool("SERVE_STATIC", DEBUG)
 
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO")

@@ -195,6 +195,7 @@ STRANGER = {
             ("conversations", "conversations/", ["GET", "POST"]),
             ("messages", "conversations/1/messages/", ["GET", "POST"]),
             ("read", "conversations/1/read/", ["POST"]),
+            ("media", "conversations/1/media/", ["POST"]),
             ("claim", "conversations/1/claim/", ["POST"]),
             ("close", "conversations/1/close/", ["POST"]),
             ("transfer", "conversations/1/transfer/", ["POST"]),

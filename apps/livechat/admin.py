@@ -52,7 +52,7 @@ class ChatSessionAdmin(BigTableAdmin):
 @admin.register(Message)
 class MessageAdmin(BigTableAdmin):
     list_display = ("id", "contact", "direction", "message_type", "sender_role", "delivery", "created_at")
-    list_filter = ("direction", "delivery")
+    list_filter = ("direction", "delivery", "media_state")
     list_select_related = ("contact",)
     raw_id_fields = ("contact", "session", "operator")
     search_fields = ("=contact__line_user_id", "=line_event_id")

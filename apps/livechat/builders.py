@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.livechat.media import storage_url
+
 
 def conversation_item(row: dict[str, Any], tags: list[dict[str, Any]]) -> dict[str, Any]:
     return {
@@ -52,5 +54,6 @@ def message_item(row: dict[str, Any]) -> dict[str, Any]:
         "sender_role": row["sender_role"],
         "operator_id": row["operator_id"],
         "delivery": row["delivery"],
+        "media_url": storage_url(row["media"]),
         "created_at": row["created_at"],
     }

@@ -4,6 +4,10 @@ In: `signature_valid` is the SDK's `SignatureValidator` (base64 HMAC-SHA256 of t
 body with LIVECHAT_CHANNEL_SECRET, compared in constant time) and `parse_event` the SDK's
 `Event.from_dict`, so a body the SDK would refuse is refused here too.
 
+Content: `LineBlob` wraps the SDK's `MessagingApiBlob` against LINE_API_DATA_BASE_URL (the
+SDK's own default is LINE's data host, api-data.line.me; a `Configuration.host` replaces
+every operation's host, so the blob API gets its own configuration, not the sender's).
+
 Out: `LineSender` wraps the SDK's `MessagingApi` against LINE_API_BASE_URL with
 LINE_CHANNEL_ACCESS_TOKEN: `reply` with a reply token, `push` with an X-Line-Retry-Key
 (LINE delivers a retried push with the same key once, answering 409 to the retry).
@@ -20,6 +24,7 @@ from linebot.v3.messaging import (  # type: ignore[import-untyped]  # the SDK sh
     ApiClient,
     Configuration,
     MessagingApi,
+    MessagingApiBlob,
     PushMessageRequest,
     ReplyMessageRequest,
 )
@@ -111,3 +116,43 @@ class LineSender:
         except Exception as error:  # network failure: recorded and retried, never raised
             return SendResult(ok=False, error=f"{type(error).__name__}: {error}"[:500])
         return SendResult(ok=True, status=200)
+
+
+@dataclass
+class Content:
+    ok: bool
+    data: bytes = b""
+    content_type: str = ""
+    status: int | None = None
+    error: str = ""
+
+
+class LineBlob:
+    """One configured `MessagingApiBlob` (message content downloads); a context manager."""
+
+    def __init__(self) -> None:
+        configuration = Configuration(
+            host=settings.LINE_API_DATA_BASE_URL.rstrip("/"), access_token=settings.LINE_CHANNEL_ACCESS_TOKEN
+        )
+        self.client = ApiClient(configuration)
+        self.api = MessagingApiBlob(self.client)
+
+    def __enter__(self) -> LineBlob:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    def content(self, message_id: str) -> Content:
+        """The content of an incoming image, video, audio or file message (GET
+        /v2/bot/message/{id}/content through `get_message_content`, with its headers)."""
+        try:
+            response = self.api.get_message_content_with_http_info(message_id, _request_timeout=(10, 60))
+        except ApiException as error:
+            body = error.body.decode("utf-8", "replace") if isinstance(error.body, bytes) else str(error.body or "")
+            return Content(ok=False, status=error.status, error=f"{error.status} {error.reason}: {body}"[:500])
+        except Exception as error:  # network failure: recorded and retried, never raised
+            return Content(ok=False, error=f"{type(error).__name__}: {error}"[:500])
+        headers = response.headers or {}
+        content_type = str(headers.get("Content-Type") or headers.get("content-type") or "")
+        return Content(ok=True, data=bytes(response.data or b""), content_type=content_type, status=200)

@@ -127,6 +127,12 @@ class Message(models.Model):
         SENT = "sent"
         FAILED = "failed"
 
+    class MediaState(models.TextChoices):
+        NONE = ""  # no content to fetch (text, sticker, outgoing, an external content provider)
+        PENDING = "pending"  # incoming content to download from LINE
+        STORED = "stored"  # in `media`
+        FAILED = "failed"  # the last download failed (`error`, `attempts`); retried
+
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="messages")
     session = models.ForeignKey(ChatSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     direction = models.CharField(max_length=8, choices=Direction.choices)
@@ -134,6 +140,10 @@ class Message(models.Model):
     content = models.TextField(blank=True, default="")
     payload = models.JSONField(default=dict, blank=True)
     media = models.FileField(upload_to="livechat/%Y/%m/", null=True, blank=True)
+    # db_default too: rows written by raw SQL (bulk loads) get it
+    media_state = models.CharField(
+        max_length=7, choices=MediaState.choices, blank=True, default=MediaState.NONE, db_default=MediaState.NONE
+    )
     sender_role = models.CharField(max_length=5, choices=SenderRole.choices)
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="livechat_messages"
@@ -144,6 +154,7 @@ class Message(models.Model):
     reply_token = models.CharField(max_length=64, blank=True, default="")
     reply_token_at = models.DateTimeField(null=True, blank=True)
     retry_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    # delivery attempts (outgoing) or content download attempts (incoming media), and the last error
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(db_default=Now())
@@ -154,6 +165,10 @@ class Message(models.Model):
             models.Index(fields=["contact", "direction", "created_at"], name="lc_message_contact_dir_at"),
             # failed deliveries the retry task picks up
             models.Index(fields=["id"], name="lc_message_failed", condition=Q(delivery="failed")),
+            # incoming content the download retry picks up
+            models.Index(
+                fields=["id"], name="lc_message_media_todo", condition=Q(media_state__in=["pending", "failed"])
+            ),
         ]
 
     def __str__(self) -> str:

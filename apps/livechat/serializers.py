@@ -39,6 +39,10 @@ class MessageSendSerializer(serializers.Serializer):
         return attrs
 
 
+class MediaUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="a JPEG or PNG image, at most LIVECHAT_MEDIA_MAX_BYTES")
+
+
 class TransferSerializer(serializers.Serializer):
     agent_id = id_field()
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -140,6 +144,7 @@ class ChatMessageSerializer(serializers.Serializer):
     sender_role = serializers.ChoiceField(choices=Message.SenderRole.choices)
     operator_id = serializers.IntegerField(allow_null=True)
     delivery = serializers.ChoiceField(choices=Message.Delivery.choices)
+    media_url = serializers.CharField(allow_null=True, help_text="the stored image, video, audio or file")
     created_at = serializers.DateTimeField()
 
 

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from apps.core.realtime import broadcast
-from apps.livechat import events, line, selectors
+from apps.livechat import events, line, media, selectors
 from apps.livechat.exceptions import (
     InvalidTransfer,
     MalformedWebhook,
@@ -44,6 +47,11 @@ from apps.livechat.models import (
 logger = logging.getLogger("brisk.livechat")
 
 MAX_DELIVERY_ATTEMPTS = 5
+MAX_DOWNLOAD_ATTEMPTS = 5
+MEDIA_KINDS = frozenset({"image", "video", "audio", "file"})
+# a pending download older than this was lost (a worker died): the retry task takes it
+PENDING_DOWNLOAD_GRACE = dt.timedelta(minutes=5)
+NO_PUBLIC_URL = "LIVECHAT_PUBLIC_MEDIA_URL is not set: stored, not sent"
 CSAT_PROMPT = "How did we do? Please rate this conversation."
 CSAT_THANKS = "Thank you for your feedback!"
 QUEUE_TIMEOUT_NOTICE = "Sorry, no agent could take your request in time. Please write again to rejoin the queue."
@@ -170,6 +178,8 @@ def _on_message(*, raw, line_user_id, at, reply_token, event_id) -> None:
     now = timezone.now()
     kind, content, payload = _incoming_fields(raw["message"])
     session = selectors.open_session(contact_id=contact.pk)
+    # content on LINE's servers is downloaded in background work; an external provider's is not LINE's to give
+    on_line = kind in MEDIA_KINDS and (payload.get("contentProvider") or {}).get("type", "line") == "line"
     message = Message.objects.create(
         contact=contact,
         session=session,
@@ -180,8 +190,13 @@ def _on_message(*, raw, line_user_id, at, reply_token, event_id) -> None:
         sender_role=Message.SenderRole.USER,
         line_event_id=event_id,
         delivery=Message.Delivery.SENT,
+        media_state=Message.MediaState.PENDING if on_line else Message.MediaState.NONE,
         created_at=now,
     )
+    if on_line:
+        from apps.livechat.tasks import download_media
+
+        _on_commit_task(download_media, [message.pk])
     contact.last_message_at = now
     contact.save(update_fields=["last_message_at"])
     if session is not None:
@@ -382,12 +397,7 @@ def agent_message_send(*, agent, contact_id: int, text: str | None = None, canne
             raise UnknownCannedResponse()
         CannedResponse.objects.filter(pk=canned_id).update(usage_count=F("usage_count") + 1)
         text = canned.content
-    now = timezone.now()
-    if session.first_response_at is None:
-        session.first_response_at = now
-    session.last_activity_at = now
-    session.message_count += 1
-    session.save(update_fields=["first_response_at", "last_activity_at", "message_count"])
+    _agent_touch(session)
     (message,) = _send(
         contact=session.contact,
         objects=[line.text_message(text or "")],
@@ -395,6 +405,56 @@ def agent_message_send(*, agent, contact_id: int, text: str | None = None, canne
         session=session,
         operator=agent,
     )
+    return message
+
+
+def _agent_touch(session: ChatSession) -> None:
+    """An agent's message into the session: the first one sets first_response_at."""
+    now = timezone.now()
+    if session.first_response_at is None:
+        session.first_response_at = now
+    session.last_activity_at = now
+    session.message_count += 1
+    session.save(update_fields=["first_response_at", "last_activity_at", "message_count"])
+
+
+def agent_media_send(*, agent, contact: Contact, data: bytes) -> Message:
+    """The operator's image into the active session: checked by content (JPEG/PNG, size: 400 on
+    `file`, nothing stored), stored with a JPEG preview in Django's storage, and sent as a LINE
+    image message whose URLs are under LIVECHAT_PUBLIC_MEDIA_URL. With that unset the image and
+    the message are stored, not sent (`delivery` stays `stored`, `error` says why)."""
+    image = media.check_image(data)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            session = _active_session_of(agent=agent, contact_id=contact.pk)
+            stamp = timezone.now().strftime("%Y/%m")
+            base = f"livechat/out/{stamp}/{contact.pk}-{uuid.uuid4().hex}"
+            original = default_storage.save(f"{base}.{image.extension}", ContentFile(image.data))
+            stored.append(original)
+            preview = default_storage.save(f"{base}-preview.jpg", ContentFile(media.preview_of(image)))
+            stored.append(preview)
+            original_url, preview_url = media.public_url(original), media.public_url(preview)
+            line_object = (
+                {"type": "image", "originalContentUrl": original_url, "previewImageUrl": preview_url}
+                if original_url and preview_url
+                else None
+            )
+            _agent_touch(session)
+            (message,) = _send(
+                contact=contact,
+                objects=[line_object or {"type": "image"}],
+                role=Message.SenderRole.AGENT,
+                session=session,
+                operator=agent,
+                media_name=original,
+                extra_payload={"preview": preview, "width": image.width, "height": image.height},
+                deliver=line_object is not None,
+            )
+    except BaseException:
+        for name in stored:  # nothing half-written: the files go with the rolled-back rows
+            default_storage.delete(name)
+        raise
     return message
 
 
@@ -430,6 +490,7 @@ def _message_event(message: Message) -> dict[str, Any]:
         "message_type": message.message_type,
         "content": message.content,
         "sender_role": message.sender_role,
+        "media_url": media.storage_url(message.media.name if message.media else None),
         "created_at": message.created_at,
     }
 
@@ -443,8 +504,12 @@ def _send(
     operator=None,
     reply_token: str = "",
     reply_token_at: dt.datetime | None = None,
+    media_name: str | None = None,
+    extra_payload: dict[str, Any] | None = None,
+    deliver: bool = True,
 ) -> list[Message]:
-    """Store the outgoing messages (delivery `stored`) and deliver them after commit."""
+    """Store the outgoing messages (delivery `stored`) and deliver them after commit (unless
+    `deliver` is false: an image LINE could not fetch stays stored, with the reason)."""
     now = timezone.now()
     messages = Message.objects.bulk_create(
         [
@@ -454,11 +519,13 @@ def _send(
                 direction=Message.Direction.OUTGOING,
                 message_type=obj.get("type", "text"),
                 content=obj.get("text", "") if obj.get("type") == "text" else "",
-                payload={"line": obj},
+                payload={"line": obj, **(extra_payload or {})} if deliver else {**(extra_payload or {})},
                 sender_role=role,
                 operator=operator,
                 reply_token=reply_token,
                 reply_token_at=reply_token_at,
+                media=media_name,
+                error="" if deliver else NO_PUBLIC_URL,
                 created_at=now,
             )
             for obj in objects
@@ -466,9 +533,10 @@ def _send(
     )
     for message in messages:
         broadcast(events.AGENTS_GROUP, events.MESSAGE_NEW, _message_event(message))
-    from apps.livechat.tasks import deliver_messages
+    if deliver:
+        from apps.livechat.tasks import deliver_messages
 
-    _on_commit_task(deliver_messages, [m.pk for m in messages])
+        _on_commit_task(deliver_messages, [m.pk for m in messages])
     return messages
 
 
@@ -543,6 +611,76 @@ def deliveries_retry() -> int:
         .values_list("id", flat=True)[:500]
     )
     return messages_deliver(message_ids=ids) if ids else 0
+
+
+# --- incoming content ---------------------------------------------------------------------
+
+
+def media_download(*, message_ids: list[int]) -> int:
+    """Download incoming content (pending or failed) through the SDK's blob API into Django's
+    storage; returns how many were stored. A LINE or network error is recorded (`failed`,
+    `error`, `attempts`) for `media_downloads_retry`, never raised. With no access token
+    configured nothing is downloaded (the messages stay pending)."""
+    if not settings.LINE_CHANNEL_ACCESS_TOKEN:
+        logger.info("livechat: no LINE token, content of messages %s not downloaded", message_ids)
+        return 0
+    todo = (Message.MediaState.PENDING, Message.MediaState.FAILED)
+    messages = list(
+        Message.objects.filter(pk__in=message_ids, media_state__in=todo, attempts__lt=MAX_DOWNLOAD_ATTEMPTS)
+        .only("id", "contact_id", "message_type", "payload", "attempts")
+        .order_by("id")
+    )
+    stored = 0
+    with line.LineBlob() as blob:
+        for message in messages:
+            line_id = str(message.payload.get("id") or "")
+            content = (
+                blob.content(line_id) if line_id else line.Content(ok=False, error="no LINE message id in the event")
+            )
+            if not content.ok:
+                logger.warning("livechat: content of message %s not downloaded: %s", message.pk, content.error)
+                Message.objects.filter(pk=message.pk, media_state__in=todo).update(
+                    media_state=Message.MediaState.FAILED, attempts=F("attempts") + 1, error=content.error
+                )
+                continue
+            extension = media.content_extension(
+                message.message_type, content.content_type, str(message.payload.get("fileName") or "")
+            )
+            name = default_storage.save(
+                f"livechat/in/{message.contact_id}/{line_id}.{extension}", ContentFile(content.data)
+            )
+            updated = Message.objects.filter(pk=message.pk, media_state__in=todo).update(
+                media=name, media_state=Message.MediaState.STORED, attempts=F("attempts") + 1, error=""
+            )
+            if not updated:  # another worker stored it meanwhile: keep theirs
+                default_storage.delete(name)
+                continue
+            stored += 1
+            broadcast(
+                events.AGENTS_GROUP,
+                events.CONVERSATION_UPDATED,
+                {"contact_id": message.contact_id, "message_id": message.pk, "media_url": media.storage_url(name)},
+            )
+    return stored
+
+
+def media_downloads_retry(*, now: dt.datetime | None = None) -> int:
+    """Retry failed downloads (and pending ones whose task was lost), up to MAX_DOWNLOAD_ATTEMPTS."""
+    if not settings.LINE_CHANNEL_ACCESS_TOKEN:
+        return 0
+    from django.db.models import Q
+
+    lost_before = (now or timezone.now()) - PENDING_DOWNLOAD_GRACE
+    ids = list(
+        Message.objects.filter(
+            Q(media_state=Message.MediaState.FAILED)
+            | Q(media_state=Message.MediaState.PENDING, created_at__lt=lost_before),
+            attempts__lt=MAX_DOWNLOAD_ATTEMPTS,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:100]
+    )
+    return media_download(message_ids=ids) if ids else 0
 
 
 # --- sweep ----------------------------------------------------------------------------------

@@ -23,6 +23,17 @@ def retry_failed_deliveries() -> int:
     return services.deliveries_retry()
 
 
+@shared_task(name="apps.livechat.tasks.download_media")
+def download_media(message_ids: list[int]) -> int:
+    """Incoming image, video, audio and file content into Django's storage."""
+    return services.media_download(message_ids=message_ids)
+
+
+@shared_task(name="apps.livechat.tasks.retry_media_downloads")
+def retry_media_downloads() -> int:
+    return services.media_downloads_retry()
+
+
 @shared_task(name="apps.livechat.tasks.sweep_sessions")
 def sweep_sessions() -> dict[str, int]:
     return services.sessions_sweep()

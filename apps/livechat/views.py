@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +24,7 @@ from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination
 from apps.livechat import builders, line, selectors, services
 from apps.livechat.exceptions import AgentRequired, SupervisorRequired
+from apps.livechat.media import InvalidUpload, storage_url
 from apps.livechat.models import Contact
 from apps.livechat.serializers import (
     CannedResponseCreateSerializer,
@@ -33,6 +35,7 @@ from apps.livechat.serializers import (
     ConversationPageSerializer,
     ConversationStartSerializer,
     KpisSerializer,
+    MediaUploadSerializer,
     MessageSendSerializer,
     ModeSerializer,
     QueuePositionSerializer,
@@ -196,6 +199,7 @@ def _message_out(message) -> dict[str, Any]:
             "sender_role": message.sender_role,
             "operator_id": message.operator_id,
             "delivery": message.delivery,
+            "media_url": storage_url(message.media.name if message.media else None),
             "created_at": message.created_at,
         }
     ).data
@@ -224,6 +228,34 @@ class MessageListView(ContactView):
     def post(self, request: Request, contact_id: int) -> Response:
         data = self.validated(MessageSendSerializer)
         message = services.agent_message_send(agent=self.caller, contact_id=self.scope.pk, **data)
+        return Response(_message_out(message), status=status.HTTP_201_CREATED)
+
+
+class MediaView(ContactView):
+    """The operator sends an image (multipart `file`): JPEG or PNG by its content, at most
+    LIVECHAT_MEDIA_MAX_BYTES; stored in Django's storage and sent as a LINE image message
+    from LIVECHAT_PUBLIC_MEDIA_URL (unset: stored, not sent)."""
+
+    parser_classes = [MultiPartParser]
+    access = {"POST": AGENT}
+    # token, roles, contact, session lock, session UPDATE, message INSERT (refused: the first four)
+    query_budget = {"POST": Budget(6, fewest=4)}
+
+    @extend_schema(
+        request={"multipart/form-data": MediaUploadSerializer},
+        responses={
+            201: ChatMessageSerializer,
+            400: OpenApiResponse(description="Not a JPEG or PNG, damaged, or over the size limit; nothing stored"),
+            403: None,
+            409: OpenApiResponse(description="No active session"),
+        },
+    )
+    def post(self, request: Request, contact_id: int) -> Response:
+        upload = self.validated(MediaUploadSerializer)["file"]
+        limit = settings.LIVECHAT_MEDIA_MAX_BYTES
+        if upload.size > limit:  # refused before it is read
+            raise InvalidUpload(f"The image is {upload.size} bytes; the limit is {limit}.")
+        message = services.agent_media_send(agent=self.caller, contact=self.scope, data=upload.read())
         return Response(_message_out(message), status=status.HTTP_201_CREATED)
 
 

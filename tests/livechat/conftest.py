@@ -21,6 +21,14 @@ def line_api(settings):
     """The local Messaging API stub, configured as LINE_API_BASE_URL with a token."""
     stub = LineApiStub()
     settings.LINE_API_BASE_URL = stub.url
+    settings.LINE_API_DATA_BASE_URL = stub.url  # the data host's content downloads too
     settings.LINE_CHANNEL_ACCESS_TOKEN = "test-access-token"
     yield stub
     stub.close()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Django's default storage in a fresh folder per test."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.LIVECHAT_PUBLIC_MEDIA_URL = ""

@@ -15,10 +15,14 @@ from typing import Any
 
 from linebot.v3.webhook import SignatureValidator
 from linebot.v3.webhooks import (
+    AudioMessageContent,
     CallbackRequest,
+    ContentProvider,
     DeliveryContext,
+    FileMessageContent,
     FollowDetail,
     FollowEvent,
+    ImageMessageContent,
     MessageEvent,
     PostbackContent,
     PostbackEvent,
@@ -26,6 +30,7 @@ from linebot.v3.webhooks import (
     TextMessageContent,
     UnfollowEvent,
     UserSource,
+    VideoMessageContent,
 )
 
 SECRET = "test-channel-secret"
@@ -71,6 +76,30 @@ def sticker_event(user_id: str, package_id: str = "446", sticker_id: str = "1988
     )
 
 
+def media_event(user_id: str, kind: str = "image", *, external: bool = False, **kwargs) -> MessageEvent:
+    """An image, video, audio or file message as LINE sends it (content on LINE's servers unless
+    `external`); its `message.id` is the content id the blob API serves."""
+    n = next(_ids)
+    provider = (
+        ContentProvider(
+            type="external",
+            original_content_url="https://cdn.example.com/a.jpg",
+            preview_image_url="https://cdn.example.com/a-p.jpg",
+        )
+        if external
+        else ContentProvider(type="line")
+    )
+    content = {
+        "image": lambda: ImageMessageContent(type="image", id=str(n), content_provider=provider, quote_token=f"q{n}"),
+        "video": lambda: VideoMessageContent(
+            type="video", id=str(n), duration=1000, content_provider=provider, quote_token=f"q{n}"
+        ),
+        "audio": lambda: AudioMessageContent(type="audio", id=str(n), duration=1000, content_provider=provider),
+        "file": lambda: FileMessageContent(type="file", id=str(n), file_name="invoice.pdf", file_size=9),
+    }[kind]()
+    return MessageEvent(reply_token=f"reply{n}", message=content, **_common(user_id, **kwargs))
+
+
 def follow_event(user_id: str, **kwargs) -> FollowEvent:
     return FollowEvent(
         reply_token=f"reply{next(_ids)}", follow=FollowDetail(is_unblocked=False), **_common(user_id, **kwargs)
@@ -103,14 +132,33 @@ def post_webhook(client, body: str, signature: str | None = None):
 
 
 class LineApiStub:
-    """A local Messaging API: records requests; answers the queued statuses, then 200."""
+    """A local Messaging API (and its data host): records requests; answers the queued
+    statuses, then 200. `GET /v2/bot/message/{id}/content` serves `contents[id]`
+    (bytes, content type), 404 for an unknown id."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.statuses: list[int] = []
+        self.contents: dict[str, tuple[bytes, str]] = {}
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                stub.requests.append({"path": self.path, "headers": dict(self.headers.items()), "json": None})
+                parts = self.path.strip("/").split("/")  # v2 bot message {id} content
+                found = len(parts) == 5 and parts[:3] == ["v2", "bot", "message"] and parts[4] == "content"
+                code = stub.statuses.pop(0) if stub.statuses else 200
+                if code == 200 and found and parts[3] in stub.contents:
+                    payload, content_type = stub.contents[parts[3]]
+                else:
+                    code = code if code != 200 else 404
+                    payload, content_type = json.dumps({"message": "stub error"}).encode(), "application/json"
+                self.send_response(code)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)

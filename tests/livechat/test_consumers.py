@@ -73,3 +73,26 @@ async def test_agents_see_claims_presence_and_each_others_typing():
         if second is not None:
             await second.disconnect()
         await first.disconnect()
+
+
+async def test_an_agents_image_reaches_the_other_agents_as_message_new(settings, tmp_path):
+    from tests.livechat.test_media import image_bytes
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    ann = await database_sync_to_async(make_agent)()
+    bob = await database_sync_to_async(make_agent)()
+    socket = await connect(bob)
+    try:
+        await next_of(socket, "subscribed")
+
+        def send_image():
+            contact = ContactFactory()
+            ChatSessionFactory(contact=contact, status="active", operator=ann)
+            return services.agent_media_send(agent=ann, contact=contact, data=image_bytes())
+
+        message = await database_sync_to_async(send_image)()
+        event = await next_of(socket, "message.new")
+        assert event["data"]["id"] == message.pk and event["data"]["message_type"] == "image"
+        assert event["data"]["media_url"].endswith(message.media.name)
+    finally:
+        await socket.disconnect()
