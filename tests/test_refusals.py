@@ -196,6 +196,7 @@ STRANGER = {
             ("messages", "conversations/1/messages/", ["GET", "POST"]),
             ("read", "conversations/1/read/", ["POST"]),
             ("media", "conversations/1/media/", ["POST"]),
+            ("export", "conversations/1/export/", ["GET"]),
             ("claim", "conversations/1/claim/", ["POST"]),
             ("close", "conversations/1/close/", ["POST"]),
             ("transfer", "conversations/1/transfer/", ["POST"]),

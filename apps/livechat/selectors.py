@@ -312,6 +312,26 @@ def contact_messages(*, contact_id: int) -> QuerySet[Message, Any]:
     )
 
 
+def conversation_export(*, contact_id: int) -> QuerySet[Message, Any]:
+    """The whole conversation, oldest first, as CSV rows (operator's username joined): one
+    query, read through a server-side cursor by apps.livechat.export."""
+    return (
+        Message.objects.filter(contact_id=contact_id)
+        .order_by("id")
+        .values_list(
+            "id",
+            "created_at",
+            "direction",
+            "sender_role",
+            "operator__username",
+            "message_type",
+            "content",
+            "delivery",
+            "media",
+        )
+    )
+
+
 def open_session(*, contact_id: int) -> ChatSession | None:
     return (
         ChatSession.objects.filter(contact_id=contact_id, status__in=ChatSession.OPEN).order_by("-started_at").first()

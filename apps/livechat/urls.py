@@ -11,6 +11,7 @@ urlpatterns = [
     path("conversations/<id:contact_id>/messages/", views.MessageListView.as_view(), name="messages"),
     path("conversations/<id:contact_id>/read/", views.ReadView.as_view(), name="read"),
     path("conversations/<id:contact_id>/media/", views.MediaView.as_view(), name="media"),
+    path("conversations/<id:contact_id>/export/", views.ExportView.as_view(), name="export"),
     path("conversations/<id:contact_id>/claim/", views.ClaimView.as_view(), name="claim"),
     path("conversations/<id:contact_id>/close/", views.CloseView.as_view(), name="close"),
     path("conversations/<id:contact_id>/transfer/", views.TransferView.as_view(), name="transfer"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.parsers import MultiPartParser
@@ -22,7 +23,7 @@ from rest_framework.response import Response
 from apps.core.api import BriskView, Budget, ScopedView
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination
-from apps.livechat import builders, line, selectors, services
+from apps.livechat import builders, export, line, selectors, services
 from apps.livechat.exceptions import AgentRequired, SupervisorRequired
 from apps.livechat.media import InvalidUpload, storage_url
 from apps.livechat.models import Contact
@@ -257,6 +258,32 @@ class MediaView(ContactView):
             raise InvalidUpload(f"The image is {upload.size} bytes; the limit is {limit}.")
         message = services.agent_media_send(agent=self.caller, contact=self.scope, data=upload.read())
         return Response(_message_out(message), status=status.HTTP_201_CREATED)
+
+
+class ExportView(ContactView):
+    """The whole conversation as CSV, oldest first, streamed (constant memory, one query)."""
+
+    access = {"GET": AGENT}
+    query_budget = {"GET": 4}  # token, roles, contact, the rows (one server-side cursor, any length)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # the body is CSV whatever the client accepts; a refusal is JSON like every other error
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response={"type": "string"},
+                description="Columns: " + ", ".join(export.HEADER) + " (streamed, UTF-8 with a BOM)",
+            ),
+            403: None,
+            404: None,
+        }
+    )
+    def get(self, request: Request, contact_id: int) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(export.conversation_csv(self.scope.pk), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="conversation-{self.scope.pk}.csv"'
+        return response
 
 
 class ReadView(ContactView):
