@@ -107,8 +107,8 @@ class PostingBriefSerializer(serializers.Serializer):
     company = serializers.CharField()
 
 
-class SessionSerializer(serializers.Serializer):
-    """A sessions-list item."""
+class SessionFieldsSerializer(serializers.Serializer):
+    """What a session's list item and its detail both show."""
 
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -119,6 +119,11 @@ class SessionSerializer(serializers.Serializer):
     answered_count = serializers.IntegerField()
     started_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class SessionSerializer(SessionFieldsSerializer):
+    """A sessions-list item."""
+
     job_posting = PostingBriefSerializer()
     overall_score = serializers.IntegerField(allow_null=True)
 
@@ -154,17 +159,8 @@ class ScoresSerializer(serializers.Serializer):
     overall_score = serializers.IntegerField()
 
 
-class SessionDetailSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
-    current_question_number = serializers.IntegerField()
-    retake_number = serializers.IntegerField()
-    original_session_id = serializers.IntegerField(allow_null=True)
-    message_count = serializers.IntegerField()
-    answered_count = serializers.IntegerField()
+class SessionDetailSerializer(SessionFieldsSerializer):
     awaiting_answer = serializers.BooleanField()
-    started_at = serializers.DateTimeField()
-    completed_at = serializers.DateTimeField(allow_null=True)
     job_posting = PostingBriefSerializer(allow_null=True)
     messages = MessageSerializer(many=True)
     feedback = ScoresSerializer(allow_null=True)
