@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
@@ -19,6 +17,8 @@ from rest_framework.exceptions import APIException, ErrorDetail
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.middleware import ResponseRewriteMiddleware
 
 logger = logging.getLogger("brisk.errors")
 
@@ -169,7 +169,7 @@ def server_error(request: HttpRequest) -> HttpResponseBase:
     return django_server_error(request)
 
 
-class ApiErrorsMiddleware:
+class ApiErrorsMiddleware(ResponseRewriteMiddleware):
     """Every response under /api/ is JSON in the documented error shape, whatever DEBUG is.
 
     With DEBUG on, Django answers an unknown URL or an exception with its HTML debug pages
@@ -179,23 +179,6 @@ class ApiErrorsMiddleware:
     a CSRF failure) into `{"detail", "code"}`. DRF responses are left alone: they are
     already in the contract, and the browsable API's HTML stays usable in a browser.
     """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self._acall(request)
-        return self._finish(request, self.get_response(request))
-
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        return self._finish(request, await self.get_response(request))
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         if not is_api_request(request):

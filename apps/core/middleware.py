@@ -161,3 +161,27 @@ class RequestBodyLimit:
             return await receive()  # later calls wait for the disconnect, as Django expects
 
         await self.app(scope, replay, send)
+
+
+class ResponseRewriteMiddleware:
+    """A middleware that may replace each response (`_finish`), sync or async alike."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self._acall(request)
+        return self._finish(request, self.get_response(request))
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        return self._finish(request, await self.get_response(request))
+
+    def _finish(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        raise NotImplementedError

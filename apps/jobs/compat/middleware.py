@@ -9,38 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.signals import got_request_exception
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
+from apps.core.middleware import ResponseRewriteMiddleware
 from apps.jobs.compat.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_response
 
 PREFIX = "/v1/joblib/"
 logger = logging.getLogger("brisk.errors")
 
 
-class ProblemDetailsMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self._acall(request)
-        return self._finish(request, self.get_response(request))
-
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        return self._finish(request, await self.get_response(request))
-
+class ProblemDetailsMiddleware(ResponseRewriteMiddleware):
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         if not request.path.startswith(PREFIX):
             return None
