@@ -29,6 +29,7 @@ urlpatterns = [
     # the zndraw-joblib worker client's surface: same services, the original's shapes
     path("v1/joblib/", include("apps.jobs.compat.urls")),
     path("api/projects/", include("apps.projects.urls")),
+    path("api/applications/", include("apps.projects.urls_workspaces")),
     path("api/interviews/", include("apps.interviews.urls")),
     path("api/workshops/", include("apps.workshops.urls")),
     path("api/me/", include("apps.projects.urls_me")),

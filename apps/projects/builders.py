@@ -99,6 +99,14 @@ def project_item(row: Row, counts: dict[str, int] | None, zone: tzinfo | None = 
     }
 
 
+def my_project_item(row: Row, counts: dict[str, int] | None, zone: tzinfo | None = None) -> dict[str, Any]:
+    """MyProjectSerializer, from a `selectors.MY_PROJECT_ROW_FIELDS` row: the project item and its workspace."""
+    return {
+        **project_item(row, counts, zone),
+        "application": {"id": row["application_id"], "name": row["application__name"]},
+    }
+
+
 def comment_item(row: Row, mentions: list[dict[str, Any]], zone: tzinfo | None = None) -> dict[str, Any]:
     """CommentSerializer, from a `selectors.COMMENT_ROW_FIELDS` row and its mentioned users."""
     return {

@@ -174,3 +174,68 @@ class TaskNotArchived(ConflictError):
 class ProjectNotArchived(ConflictError):
     code = "project_not_archived"
     default_message = "The project is not archived."
+
+
+# --- workspaces -----------------------------------------------------------------------
+
+
+class ApplicationNotFound(NotFoundError):
+    """Also a stranger's answer for a workspace that exists: the same 404 either way."""
+
+    code = "application_not_found"
+    default_message = "No such workspace."
+
+
+class ApplicationWriteForbidden(ForbiddenError):
+    code = "application_write_forbidden"
+    default_message = "Viewers can read this workspace but not change it."
+
+
+class OwnerRequired(ForbiddenError):
+    code = "owner_required"
+    default_message = "Only a workspace owner can do this."
+
+
+class ManagerRequired(ForbiddenError):
+    code = "manager_required"
+    default_message = "Only a workspace owner or manager can manage its members."
+
+
+class ApplicationHasProjects(ConflictError):
+    code = "application_has_projects"
+    default_message = "The workspace still has live projects; archive or move them first."
+
+
+class LastOwner(ConflictError):
+    code = "last_owner"
+    default_message = "The last owner cannot leave or step down; make someone else owner first."
+
+
+class ApplicationMemberExists(ConflictError):
+    code = "member_exists"
+    default_message = "The user is already a member of this workspace."
+
+
+class ApplicationMemberNotFound(NotFoundError):
+    code = "member_not_found"
+    default_message = "No such member of this workspace."
+
+
+class UnknownApplication(ApplicationError):
+    """Not one of the caller's workspaces (a stranger's included: no hint that it exists)."""
+
+    code = "unknown_application"
+    field = "application_id"
+    default_message = "No such workspace among yours."
+
+
+class ApplicationViewerCannotCreate(ForbiddenError):
+    code = "application_write_forbidden"
+    field = "application_id"
+    default_message = "Workspace viewers cannot create projects in it."
+
+
+class AssigneeNotWorkspaceWriter(ApplicationError):
+    code = "assignee_not_workspace_writer"
+    field = "assignee_id"
+    default_message = "The assignee must be an owner or editor of the project's workspace."

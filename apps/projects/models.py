@@ -25,6 +25,75 @@ def initial_counts_version() -> int:
     return time.time_ns() // 1000
 
 
+class ApplicationQuerySet(models.QuerySet["Application"]):
+    def visible_to(self, user) -> ApplicationQuerySet:
+        """The workspaces the user is a member of: every workspace route starts here."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(members__user_id=user.pk)
+
+
+class Application(models.Model):
+    """A workspace: a set of projects and the people who may work in them."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    # Not columns: what the workspace selectors annotate.
+    my_role: str | None
+    my_is_manager: bool | None
+    member_count: int
+    project_count: int
+
+    class Meta:
+        ordering = ("-id",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApplicationMember(models.Model):
+    """One user's role in one workspace; `is_manager` lets a non-owner manage its members."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        EDITOR = "editor", "Editor"
+        VIEWER = "viewer", "Viewer"
+
+    WRITERS = (Role.OWNER, Role.EDITOR)
+    # the strongest first: the data migration and propagation keep the strongest role a user has
+    STRENGTH = {Role.OWNER: 3, Role.EDITOR: 2, Role.VIEWER: 1}
+
+    # covered by the unique (application, user) index
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="members", db_index=False)
+    # covered by the (user, application) index below
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="application_memberships", db_index=False
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
+    is_manager = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("application_id", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("application", "user"), name="projects_appmember_unique_user"),
+        ]
+        indexes = [
+            # "my workspaces" and a user's CASCADE on delete
+            models.Index(fields=("user", "application"), name="projects_appmember_user_app"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@w{self.application_id}:{self.role}"
+
+
 class ProjectQuerySet(models.QuerySet["Project"]):
     def visible_to(self, user) -> ProjectQuerySet:
         """The live projects the user is a member of: everything a client may see starts here."""
@@ -45,6 +114,9 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 class Project(models.Model):
     """A project: its statuses, tasks and members, and the status derived from its tasks."""
 
+    # the workspace it belongs to: a workspace with live projects cannot be deleted (services),
+    # PROTECT keeps any other path from dropping projects with it; covered by the indexes below
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="projects", db_index=False)
     key = models.CharField(max_length=10, unique=True, validators=[PROJECT_KEY_VALIDATOR])
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
@@ -79,6 +151,8 @@ class Project(models.Model):
     class Meta:
         ordering = ("-id",)
         indexes = [
+            # a workspace's projects, live or archived, newest first (its project lists; the FK)
+            models.Index(fields=("application", "archived_at", "id"), name="projects_project_app_live"),
             # the sweep's expired overrides; a status's or a user's SET NULL on delete
             models.Index(
                 fields=("override_expires_at",),
@@ -135,6 +209,7 @@ class TaskStatus(models.Model):
     parent_ok: bool
     assignee_role: str | None
     assignee_username: str | None
+    assignee_workspace_role: str | None
 
     class Meta:
         ordering = ("project_id", "rank", "id")
@@ -258,6 +333,8 @@ class ProjectMember(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    workspace_role: str | None  # not a column: the assignee check annotates it
 
     class Meta:
         ordering = ("project_id", "id")

@@ -9,8 +9,18 @@ from django.db.models.functions import Coalesce
 
 from apps.core.caching import cached_at_version, cached_at_versions, cached_entry
 from apps.core.compiled import BoundQuery, compiled_query, concrete_columns, instance_from_row
-from apps.projects.exceptions import ProjectNotFound, TaskNotFound
-from apps.projects.models import ChecklistItem, Comment, CommentMention, Project, ProjectMember, Task, TaskStatus
+from apps.projects.exceptions import ApplicationNotFound, ProjectNotFound, TaskNotFound
+from apps.projects.models import (
+    Application,
+    ApplicationMember,
+    ChecklistItem,
+    Comment,
+    CommentMention,
+    Project,
+    ProjectMember,
+    Task,
+    TaskStatus,
+)
 
 STATS_CACHE_NAME = "projects.stats"
 STATS_TTL_SECONDS = 300
@@ -457,3 +467,90 @@ def archived_task_rows(*, project_id: int) -> QuerySet[Task, dict[str, Any]]:
         .annotate(subtask_count=subtask_count())
         .values(*TASK_ROW_FIELDS)
     )
+
+
+# --- workspaces -------------------------------------------------------------------------------
+
+
+def _member_count() -> Coalesce:
+    # correlated counts for the page's rows only ((application, user) unique index), not a
+    # GROUP BY joined to the page (which would multiply rows by members times projects)
+    counts = (
+        ApplicationMember.objects.filter(application=OuterRef("pk"))
+        .order_by()
+        .values("application")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+def _project_count() -> Coalesce:
+    # the workspace's live projects ((application, archived_at, id) index)
+    counts = (
+        Project.objects.filter(application=OuterRef("pk"), archived_at__isnull=True)
+        .order_by()
+        .values("application")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+def _with_my_membership(queryset: QuerySet[Application], user_id: int) -> QuerySet[Application]:
+    mine = ApplicationMember.objects.filter(application=OuterRef("pk"), user_id=user_id).order_by()
+    return queryset.annotate(
+        my_role=Subquery(mine.values("role")[:1]), my_is_manager=Subquery(mine.values("is_manager")[:1])
+    )
+
+
+def application_list(*, user) -> QuerySet[Application]:
+    """The caller's workspaces, newest first, each with the caller's role, its member and live
+    project counts: one page query (counts and role correlated subqueries per row)."""
+    queryset = Application.objects.visible_to(user).order_by("-id")
+    if user is None or not user.is_authenticated:
+        return queryset
+    return _with_my_membership(queryset, user.pk).annotate(member_count=_member_count(), project_count=_project_count())
+
+
+def application_for_member(*, user, application_id: int, with_counts: bool = False) -> Application:
+    """The workspace if the user is a member (else 404), with `my_role` and `my_is_manager`
+    (and the member and live project counts with `with_counts`), in one query."""
+    if user is None or not user.is_authenticated:
+        raise ApplicationNotFound()
+    queryset = _with_my_membership(Application.objects.filter(pk=application_id, members__user_id=user.pk), user.pk)
+    if with_counts:
+        queryset = queryset.annotate(member_count=_member_count(), project_count=_project_count())
+    application = queryset.first()
+    if application is None:
+        raise ApplicationNotFound()
+    return application
+
+
+def application_member_list(*, application: Application) -> QuerySet[ApplicationMember]:
+    """The workspace's members, users joined, in order of joining."""
+    return ApplicationMember.objects.filter(application=application).select_related("user").order_by("id")
+
+
+def workspace_project_rows(*, user, application_id: int, archived: bool = False) -> QuerySet[Project, dict[str, Any]]:
+    """The workspace's projects the caller is a member of (live, or archived with `archived`),
+    newest first, as `PROJECT_ROW_FIELDS` rows (builders.project_item): the /api/projects/ items."""
+    if user is None or not user.is_authenticated:
+        return Project.objects.none().values(*PROJECT_ROW_FIELDS)
+    return (
+        Project.objects.filter(
+            application_id=application_id, archived_at__isnull=not archived, members__user_id=user.pk
+        )
+        .with_role(user.pk)
+        .order_by("-id")
+        .values(*PROJECT_ROW_FIELDS)
+    )
+
+
+MY_PROJECT_ROW_FIELDS = (*PROJECT_ROW_FIELDS, "application_id", "application__name")
+
+
+def my_project_rows(*, user) -> QuerySet[Project, dict[str, Any]]:
+    """The caller's live projects across their workspaces, newest first, as
+    `MY_PROJECT_ROW_FIELDS` rows (the workspace's name joined)."""
+    return Project.objects.visible_to(user).with_role(user).order_by("-id").values(*MY_PROJECT_ROW_FIELDS)

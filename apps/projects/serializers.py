@@ -15,6 +15,8 @@ from apps.projects.models import (
     MAX_CHECKLIST_TEXT,
     MAX_COMMENT_BODY,
     PROJECT_KEY_VALIDATOR,
+    Application,
+    ApplicationMember,
     Project,
     ProjectMember,
     Task,
@@ -118,9 +120,17 @@ class ProjectDetailSerializer(ProjectSerializer):
 
     override = serializers.SerializerMethodField()
     effective_status = serializers.SerializerMethodField()
+    application_id = serializers.IntegerField(read_only=True, help_text="The project's workspace.")
 
     class Meta(ProjectSerializer.Meta):
-        fields = (*ProjectSerializer.Meta.fields, "description", "created_by_id", "override", "effective_status")
+        fields = (
+            *ProjectSerializer.Meta.fields,
+            "description",
+            "created_by_id",
+            "application_id",
+            "override",
+            "effective_status",
+        )
         read_only_fields = fields
 
     @extend_schema_field(OverrideSerializer(allow_null=True))
@@ -254,13 +264,105 @@ class MentionSerializer(serializers.Serializer):
     comment = MentionCommentSerializer(read_only=True)
 
 
+class ApplicationSerializer(serializers.ModelSerializer):
+    """A workspace with the caller's role and its member and live project counts (annotated)."""
+
+    created_by_id = serializers.IntegerField(read_only=True, allow_null=True)
+    # plain strings in the schema: the role enum is named by ApplicationMemberSerializer.role
+    my_role = serializers.CharField(read_only=True, help_text="owner, editor or viewer")
+    is_manager = serializers.BooleanField(source="my_is_manager", read_only=True)
+    member_count = serializers.IntegerField(read_only=True)
+    project_count = serializers.IntegerField(read_only=True, help_text="Live projects.")
+
+    class Meta:
+        model = Application
+        fields = (
+            "id",
+            "name",
+            "description",
+            "created_by_id",
+            "created_at",
+            "my_role",
+            "is_manager",
+            "member_count",
+            "project_count",
+        )
+        read_only_fields = fields
+
+
+class ApplicationMemberSerializer(serializers.ModelSerializer):
+    user = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = ApplicationMember
+        fields = ("user", "role", "is_manager", "created_at")
+        read_only_fields = fields
+
+
+class ApplicationBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class MyProjectSerializer(ProjectSerializer):
+    """A project in `GET /api/me/projects/`: the /api/projects/ item plus its workspace."""
+
+    application = ApplicationBriefSerializer(read_only=True)
+
+    class Meta(ProjectSerializer.Meta):
+        fields = (*ProjectSerializer.Meta.fields, "application")
+        read_only_fields = fields
+
+
 # --- input ----------------------------------------------------------------------------------
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
+
+
+class ApplicationUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+
+
+class ApplicationMemberAddSerializer(UserReferenceSerializer):
+    """The user to add, by `username` or `email`, their role and whether they manage members."""
+
+    role = serializers.ChoiceField(choices=ApplicationMember.Role.choices, default=ApplicationMember.Role.EDITOR)
+    is_manager = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if attrs.get("is_manager") and attrs.get("role") == ApplicationMember.Role.VIEWER:
+            raise serializers.ValidationError({"is_manager": ["A viewer cannot manage members."]})
+        return attrs
+
+
+class ApplicationMemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=ApplicationMember.Role.choices, required=False)
+    is_manager = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError({"role": ["Give role, is_manager or both."]})
+        if attrs.get("is_manager") and attrs.get("role") == ApplicationMember.Role.VIEWER:
+            raise serializers.ValidationError({"is_manager": ["A viewer cannot manage members."]})
+        return attrs
 
 
 class ProjectCreateSerializer(serializers.Serializer):
     key = serializers.CharField(min_length=2, max_length=10, validators=[PROJECT_KEY_VALIDATOR])
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
+
+
+class ProjectCreateInSerializer(ProjectCreateSerializer):
+    """`POST /api/projects/`: optionally the workspace (one where the caller is an owner or
+    editor); without it the project goes to the caller's own default workspace."""
+
+    application_id = id_field(required=False)
 
 
 class ProjectUpdateSerializer(serializers.Serializer):

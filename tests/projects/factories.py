@@ -60,12 +60,18 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
 
 class ProjectMemberFactory(factory.django.DjangoModelFactory):
+    """A membership through `member_add` (so the user joins the project's workspace too)."""
+
     class Meta:
         model = ProjectMember
 
     project = factory.SubFactory(ProjectFactory)
     user = factory.SubFactory(UserFactory)
     role = ProjectMember.Role.EDITOR
+
+    @classmethod
+    def _create(cls, model_class: type[ProjectMember], *args: Any, **kwargs: Any) -> ProjectMember:
+        return services.member_add(project=kwargs["project"], username=kwargs["user"].username, role=kwargs["role"])
 
 
 class TaskStatusFactory(factory.django.DjangoModelFactory):

@@ -1,6 +1,6 @@
 import pytest
 
-from apps.projects.models import Project, ProjectMember, TaskStatus
+from apps.projects.models import Application, ApplicationMember, Project, ProjectMember, TaskStatus
 from tests.accounts.factories import UserFactory
 from tests.projects.factories import add_member, make_project, make_task, make_team
 from tests.querybudget import assert_queries, assert_query_budget, declared, page_size, statements
@@ -36,9 +36,16 @@ def test_create_project_query_budget(client_for):
     client = client_for(UserFactory())
     sql, response = statements(lambda: client.post("/api/projects/", {"key": "BUDGET", "name": "x"}))
     assert response.status_code == 201
-    # auth token; INSERT project; INSERT 5 statuses (one statement); UPDATE derived status; INSERT membership
-    assert len(sql) == declared("POST", "/api/projects/").queries, sql
-    assert not any(statement.startswith("SELECT") for statement in sql[1:])  # nothing is read back
+    # auth token; the caller's default workspace (none yet: INSERT workspace, INSERT owner);
+    # INSERT project; INSERT 5 statuses (one statement); UPDATE derived status; INSERT membership
+    budget = declared("POST", "/api/projects/")
+    assert len(sql) == budget.queries, sql
+    # the second project goes to the same workspace: found, not created
+    sql, response = statements(lambda: client.post("/api/projects/", {"key": "BUDGETB", "name": "x"}))
+    assert response.status_code == 201
+    assert len(sql) == budget.fewest, sql
+    # nothing is read back: the only read is the workspace lookup
+    assert [statement for statement in sql[1:] if statement.startswith("SELECT")] == [sql[1]]
 
 
 @pytest.mark.parametrize("key", ["A", "abc", "TOOLONGKEYXX", "AB1", "ÄB", "", "A B"])
@@ -50,11 +57,13 @@ def test_bad_project_keys_are_400(client_for, key):
 
 def test_key_collision_is_409_and_leaves_nothing(client_for):
     make_project(key="TAKEN")
-    before = (Project.objects.count(), TaskStatus.objects.count(), ProjectMember.objects.count())
+    counts = (Project, TaskStatus, ProjectMember, Application, ApplicationMember)
+    before = [model.objects.count() for model in counts]
     response = client_for(UserFactory()).post("/api/projects/", {"key": "TAKEN", "name": "x"})
     assert response.status_code == 409
     assert response.json()["code"] == "project_key_taken"
-    assert (Project.objects.count(), TaskStatus.objects.count(), ProjectMember.objects.count()) == before
+    # the default workspace the new user would have got is rolled back with the project
+    assert [model.objects.count() for model in counts] == before
 
 
 def test_list_shows_only_my_projects_with_counts(client_for):

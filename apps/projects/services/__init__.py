@@ -23,8 +23,24 @@ from apps.projects.services.projects import (
 )
 from apps.projects.services.sweep import tasks_archive_done
 from apps.projects.services.tasks import task_create, task_delete, task_move, task_unarchive, task_update
+from apps.projects.services.workspaces import (
+    application_create,
+    application_delete,
+    application_member_add,
+    application_member_remove,
+    application_member_update,
+    application_update,
+    workspace_member_ensure,
+)
 
 __all__ = [
+    "application_create",
+    "application_delete",
+    "application_member_add",
+    "application_member_remove",
+    "application_member_update",
+    "application_update",
+    "workspace_member_ensure",
     "checklist_item_create",
     "checklist_item_delete",
     "checklist_item_move",

@@ -23,24 +23,42 @@ from apps.projects.exceptions import (
     ProjectNotArchived,
     UnknownStatus,
 )
-from apps.projects.models import Project, ProjectMember, TaskStatus
+from apps.projects.models import Application, Project, ProjectMember, TaskStatus
 from apps.projects.selectors import (
     empty_counts,
 )
 from apps.projects.services.board import lock_project
+from apps.projects.services.workspaces import application_for_project_create, workspace_member_ensure
 
 # --- projects ---------------------------------------------------------------------------
 
 
-def project_create(*, user: User, key: str, name: str, description: str = "") -> Project:
-    """A project with the default columns, derived status Todo and the creator as its admin.
+def project_create(
+    *,
+    user: User,
+    key: str,
+    name: str,
+    description: str = "",
+    application_id: int | None = None,
+    application: Application | None = None,
+) -> Project:
+    """A project with the default columns, derived status Todo and the creator as its admin,
+    in a workspace: `application` (already checked: the caller is an owner or editor there),
+    else `application_id` (checked here), else the caller's own default workspace (see
+    `application_for_project_create`: one query, two INSERTs the first time).
 
-    Four statements and no read-back: the project, the five statuses (one INSERT
+    Then four statements and no read-back: the project, the five statuses (one INSERT
     ... RETURNING), the derived status, the membership.
     """
     try:
         with transaction.atomic():
-            project = Project.objects.create(key=key, name=name, description=description, created_by=user)
+            if application is not None:
+                workspace_id = application.pk
+            else:
+                workspace_id = application_for_project_create(user=user, application_id=application_id)
+            project = Project.objects.create(
+                application_id=workspace_id, key=key, name=name, description=description, created_by=user
+            )
             statuses = TaskStatus.objects.bulk_create(
                 [
                     TaskStatus(project=project, name=status_name, category=category, rank=index)
@@ -92,6 +110,8 @@ def member_add(*, project: Project, role: str, username: str | None = None, emai
             member = ProjectMember.objects.create(project=project, user=user, role=role)
     except IntegrityError:
         raise MemberExists() from None
+    # a project member is always a member of its workspace (kept there if already one)
+    workspace_member_ensure(application_id=project.application_id, user=user, project_role=role)
     member_event("member.added", project_id=project.pk, user=user, role=role)
     return member
 

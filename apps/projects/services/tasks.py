@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -17,6 +18,7 @@ from apps.projects.exceptions import (
     AnchorsOutOfOrder,
     AssigneeIsViewer,
     AssigneeNotMember,
+    AssigneeNotWorkspaceWriter,
     InvalidAnchor,
     InvalidParent,
     ProjectNotFound,
@@ -30,7 +32,7 @@ from apps.projects.exceptions import (
     UnknownParent,
     UnknownStatus,
 )
-from apps.projects.models import RANK_GAP, Project, ProjectMember, Task, TaskStatus
+from apps.projects.models import RANK_GAP, ApplicationMember, Project, ProjectMember, Task, TaskStatus
 from apps.projects.selectors import subtask_count
 from apps.projects.services.board import (
     lock_project,
@@ -47,12 +49,24 @@ EDITABLE_TASK_FIELDS = ("title", "description", "task_type", "priority", "story_
 # --- tasks: shared checks -------------------------------------------------------------------
 
 
-def _assignee_member(project_id: int, assignee_id: int) -> User:
-    member = ProjectMember.objects.select_related("user").filter(project_id=project_id, user_id=assignee_id).first()
+def _assignee_member(project: Project, assignee_id: int) -> User:
+    """The assignee if they may hold the project's tasks: a project member who is not a viewer,
+    and an owner or editor of its workspace (one query: the workspace role a subquery)."""
+    workspace_role = ApplicationMember.objects.filter(
+        application_id=project.application_id, user_id=OuterRef("user_id")
+    ).values("role")[:1]
+    member = (
+        ProjectMember.objects.select_related("user")
+        .annotate(workspace_role=Subquery(workspace_role))
+        .filter(project_id=project.pk, user_id=assignee_id)
+        .first()
+    )
     if member is None:
         raise AssigneeNotMember()
     if member.role == ProjectMember.Role.VIEWER:
         raise AssigneeIsViewer()
+    if member.workspace_role not in ApplicationMember.WRITERS:
+        raise AssigneeNotWorkspaceWriter()
     return member.user
 
 
@@ -92,7 +106,7 @@ def _take_task_number(project_id: int) -> tuple[int, int | None]:
 # compiled per request (issue 9: the ORM's compile was a third of the service's time). Per
 # column, in board order: whether it holds live tasks and its last rank (the same probes of
 # the live-column index as `board.live_in_column()`), plus, on each row, the parent check
-# and the assignee's membership, which PostgreSQL evaluates once (no outer reference) and
+# and the assignee's memberships (project and workspace), which PostgreSQL evaluates once (no outer reference) and
 # which save a round trip each. Covered by the create tests (queries, ranks, each refusal).
 _BOARD_FOR_CREATE_SQL = """
 SELECT s.id, s.project_id, s.name, s.category, s.rank,
@@ -103,9 +117,12 @@ SELECT s.id, s.project_id, s.name, s.category, s.rank,
      ORDER BY t.rank DESC LIMIT 1) AS tail_rank,
     EXISTS (SELECT 1 FROM {task} t
             WHERE t.id = %(parent_id)s AND t.project_id = %(project_id)s AND t.archived_at IS NULL) AS parent_ok,
-    assignee.role, assignee.username
+    assignee.role, assignee.username, assignee.workspace_role
 FROM {status} s
-LEFT JOIN (SELECT m.role, u.username FROM {member} m JOIN {user} u ON u.id = m.user_id
+LEFT JOIN (SELECT m.role, u.username, am.role AS workspace_role
+           FROM {member} m JOIN {user} u ON u.id = m.user_id
+           JOIN {project} p ON p.id = m.project_id
+           LEFT JOIN {workspace_member} am ON am.application_id = p.application_id AND am.user_id = m.user_id
            WHERE m.project_id = %(project_id)s AND m.user_id = %(assignee_id)s) AS assignee ON TRUE
 WHERE s.project_id = %(project_id)s
 ORDER BY s.rank, s.id
@@ -121,6 +138,8 @@ def _board_for_create(project_id: int, parent_id: int | None, assignee_id: int |
         status=TaskStatus._meta.db_table,
         member=ProjectMember._meta.db_table,
         user=User._meta.db_table,
+        project=Project._meta.db_table,
+        workspace_member=ApplicationMember._meta.db_table,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, {"project_id": project_id, "parent_id": parent_id, "assignee_id": assignee_id})
@@ -129,7 +148,7 @@ def _board_for_create(project_id: int, parent_id: int | None, assignee_id: int |
     for row in rows:
         column = TaskStatus.from_db(connection.alias, _STATUS_COLUMNS, row[:5])
         column.has_live, column.tail_rank, column.parent_ok = row[5], row[6], row[7]
-        column.assignee_role, column.assignee_username = row[8], row[9]
+        column.assignee_role, column.assignee_username, column.assignee_workspace_role = row[8], row[9], row[10]
         columns.append(column)
     return columns
 
@@ -141,6 +160,8 @@ def _assignee_from_board(board: TaskStatus, assignee_id: int) -> User:
         raise AssigneeNotMember()
     if board.assignee_role == ProjectMember.Role.VIEWER:
         raise AssigneeIsViewer()
+    if board.assignee_workspace_role not in ApplicationMember.WRITERS:
+        raise AssigneeNotWorkspaceWriter()
     return User.from_db(connection.alias, ["id", "username"], (assignee_id, board.assignee_username))
 
 
@@ -261,7 +282,7 @@ def task_update(*, project: Project, actor: User, task_id: int, row_version: int
     updates: dict[str, Any] = {field: data[field] for field in EDITABLE_TASK_FIELDS if field in changing}
     if "assignee_id" in changing:
         assignee_id = data["assignee_id"]
-        updates["assignee"] = _assignee_member(project.pk, assignee_id) if assignee_id is not None else None
+        updates["assignee"] = _assignee_member(project, assignee_id) if assignee_id is not None else None
     if "parent_id" in changing and data["parent_id"] is not None:
         _check_parent(project, task, data["parent_id"])
     _check_unassigned_in_todo(assignee_id=data.get("assignee_id", task.assignee_id), status=status)
