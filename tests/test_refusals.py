@@ -46,6 +46,7 @@ class World:
     workshop: int = 0
     comment: int = 0
     item: int = 0
+    application: int = 0  # the project's workspace
 
 
 @pytest.fixture
@@ -72,6 +73,7 @@ def world() -> World:
         make_workshop_team().workshop.pk,
         comment.pk,
         item.pk,
+        application=team.project.application_id,
     )
 
 
@@ -187,6 +189,17 @@ STRANGER = {
         lambda w: f"/api/projects/{w.project}/tasks/{w.task}/checklist/{w.item}/move/",
         {"POST": 404},
     ),
+    # workspaces: everything under a workspace is 404 to anyone who is not its member
+    **{
+        f"applications:{name}": (lambda w, path=path: f"/api/applications/{w.application}/{path}", methods)
+        for name, path, methods in (
+            ("application-detail", "", {"GET": 404, "PATCH": 404, "DELETE": 404}),
+            ("member-list", "members/", {"GET": 404, "POST": 404}),
+            ("member-detail", "members/1/", {"PATCH": 404, "DELETE": 404}),
+            ("project-list", "projects/", {"GET": 404, "POST": 404}),
+            ("archived-project-list", "projects/archived/", {"GET": 404}),
+        )
+    },
     # live chat: a non-agent is refused before any contact is looked up; LINE's webhook wants its signature
     "livechat:webhook": (lambda w: "/api/livechat/webhook/", {"POST": 401}),
     **{
@@ -227,6 +240,8 @@ OWN_ONLY = {
     "interviews:dashboard": "/api/interviews/dashboard/",
     "workshops:workshop-list": "/api/workshops/",
     "me:mentions": "/api/me/mentions/",
+    "me:projects": "/api/me/projects/",
+    "applications:application-list": "/api/applications/",
 }
 BODIES = {
     "jobs:task-claim": lambda w: {"worker_id": str(w.worker)},
@@ -261,6 +276,10 @@ BODIES = {
     "projects:override-status": {"status_id": 1, "reason": "mine"},
     "projects:checklist-item": {"done": True},
     "projects:checklist-move": lambda w: {"before_id": w.item},
+    "applications:application-detail": {"name": "taken over"},
+    "applications:member-list": {"username": "stranger", "role": "owner"},
+    "applications:member-detail": {"role": "owner"},
+    "applications:project-list": {"key": "MINE", "name": "x"},
 }
 
 

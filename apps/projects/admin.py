@@ -14,8 +14,22 @@ from django.http import HttpResponseRedirect
 
 from apps.core.admin import ServiceRefusalAdminMixin
 from apps.core.exceptions import ApplicationError
-from apps.projects.models import ChecklistItem, Comment, Project, ProjectMember, Task, TaskStatus
+from apps.projects.models import (
+    Application,
+    ApplicationMember,
+    ChecklistItem,
+    Comment,
+    Project,
+    ProjectMember,
+    Task,
+    TaskStatus,
+)
 from apps.projects.services import (
+    application_create,
+    application_delete,
+    application_member_remove,
+    application_member_update,
+    application_update,
     checklist_item_delete,
     comment_delete,
     member_remove,
@@ -67,11 +81,11 @@ class ProjectMemberInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ("key", "name", "derived_status", "created_by", "created_at", "archived_at")
-    list_select_related = ("derived_status", "created_by")
+    list_display = ("key", "name", "application", "derived_status", "created_by", "created_at", "archived_at")
+    list_select_related = ("application", "derived_status", "created_by")
     search_fields = ("key", "name")
     list_filter = ("archived_at",)
-    autocomplete_fields = ("created_by",)
+    autocomplete_fields = ("application", "created_by")
     readonly_fields = ("next_task_number", "derived_status", "created_at")
     inlines = (ProjectMemberInline,)
     show_full_result_count = False
@@ -237,3 +251,109 @@ class ChecklistItemAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for item in queryset.select_related("task__project"):
             self.delete_model(request, item)
+
+
+# --- workspaces ------------------------------------------------------------------------------
+
+
+def _as_owner(application: Application) -> Application:
+    # the operator acts as a workspace owner
+    application.my_role, application.my_is_manager = ApplicationMember.Role.OWNER, False
+    return application
+
+
+@admin.register(Application)
+class ApplicationAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
+    """A workspace: created (the operator its owner), renamed and deleted through the services
+    (a delete is refused while it has live projects, and takes its archived ones with it)."""
+
+    list_display = ("id", "name", "created_by", "created_at")
+    list_select_related = ("created_by",)
+    search_fields = ("name",)
+    fields = ("name", "description", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in ("name", "description")}
+        if change:
+            # the form already set the new values on `obj`: the service compares with the row
+            application_update(application=Application.objects.get(pk=obj.pk), data=data)
+        else:
+            created = application_create(user=request.user, **data)
+            obj.pk, obj.created_by, obj.created_at = created.pk, created.created_by, created.created_at
+
+    def get_deleted_objects(self, objs, request):
+        # what goes is the service's decision (refused while live projects remain, archived
+        # ones deleted with it), not the collector's PROTECT listing of the projects
+        return [str(obj) for obj in objs], {"workspaces": len(objs)}, set(), []
+
+    def delete_model(self, request, obj):
+        application_delete(application=obj)
+
+    def delete_queryset(self, request, queryset):
+        for application in queryset:
+            self.delete_model(request, application)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            with transaction.atomic():  # a bulk delete refused part-way writes nothing
+                return super().changelist_view(request, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+
+@admin.register(ApplicationMember)
+class ApplicationMemberAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
+    """Role and manager changes go through `application_member_update` (the last owner stays),
+    removals through `application_member_remove` (the member leaves the workspace's projects and
+    their open tasks there are unassigned); members are added through the API."""
+
+    list_display = ("application", "user", "role", "is_manager", "created_at")
+    list_select_related = ("application", "user")
+    list_filter = ("role", "is_manager")
+    search_fields = ("application__name", "user__username")
+    readonly_fields = ("application", "user", "created_at")
+    fields = ("application", "user", "role", "is_manager", "created_at")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        application_member_update(
+            application=_as_owner(obj.application),
+            user_id=obj.user_id,
+            role=form.cleaned_data["role"],
+            is_manager=form.cleaned_data["is_manager"],
+        )
+
+    def delete_model(self, request, obj):
+        application_member_remove(application=_as_owner(obj.application), actor=request.user, user_id=obj.user_id)
+
+    def delete_queryset(self, request, queryset):
+        for member in queryset.select_related("application"):
+            self.delete_model(request, member)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            with transaction.atomic():  # a bulk delete refused part-way writes nothing
+                return super().changelist_view(request, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)

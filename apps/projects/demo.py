@@ -6,6 +6,7 @@ from apps.projects import services
 from apps.projects.models import Project, ProjectMember, TaskStatus
 
 DEMO_KEY = "DEMO"
+DEMO_WORKSPACE = "Demo workspace"
 DEMO_TASKS = (
     ("Write the onboarding guide", TaskStatus.Category.TODO, None),
     ("Design the billing page", TaskStatus.Category.TODO, "bob"),
@@ -17,17 +18,27 @@ DEMO_TASKS = (
 
 
 def seed_demo(*, users, stdout) -> None:
-    """Project DEMO: alice admin, bob editor, carol viewer, six tasks. Runs once; a second run changes nothing."""
+    """Workspace "Demo workspace" with project DEMO: alice admin (workspace owner), bob editor
+    (workspace manager), carol viewer, six tasks. Runs once; a second run changes nothing."""
     if Project.objects.filter(key=DEMO_KEY).exists():
         stdout.write("projects: demo project already there")
         return
     alice, bob, carol = users["alice"], users["bob"], users["carol"]
+    workspace = services.application_create(
+        user=alice, name=DEMO_WORKSPACE, description="The demo team's workspace: alice owns it, bob manages members."
+    )
     project = services.project_create(
-        user=alice, key=DEMO_KEY, name="Demo board", description="A board to try the project tracker on."
+        user=alice,
+        key=DEMO_KEY,
+        name="Demo board",
+        description="A board to try the project tracker on.",
+        application=workspace,
     )
     project.my_role = ProjectMember.Role.ADMIN
     services.member_add(project=project, username=bob.username, role=ProjectMember.Role.EDITOR)
     services.member_add(project=project, username=carol.username, role=ProjectMember.Role.VIEWER)
+    # bob and carol joined the workspace with the project (editor, viewer); bob manages its members
+    services.application_member_update(application=workspace, user_id=bob.pk, is_manager=True)
     statuses = {status.category: status for status in TaskStatus.objects.filter(project=project).order_by("-rank")}
     by_name = {"alice": alice, "bob": bob}
     tasks = [
@@ -53,6 +64,7 @@ def seed_demo(*, users, stdout) -> None:
         project=project, actor=alice, status_id=statuses[TaskStatus.Category.ACTIVE].pk, reason="Launch week"
     )
     stdout.write(
-        f"projects: {DEMO_KEY} board with {len(DEMO_TASKS)} tasks, comments with mentions, a checklist and a status"
-        " override (alice admin, bob editor, carol viewer)"
+        f"projects: {DEMO_KEY} board in the {DEMO_WORKSPACE!r} workspace with {len(DEMO_TASKS)} tasks, comments with"
+        " mentions, a checklist and a status override (alice admin and workspace owner, bob editor and workspace"
+        " manager, carol viewer)"
     )

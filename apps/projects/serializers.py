@@ -317,6 +317,16 @@ class MyProjectSerializer(ProjectSerializer):
 # --- input ----------------------------------------------------------------------------------
 
 
+class JSONBooleanField(serializers.BooleanField):
+    """A JSON `true` or `false` only: DRF's BooleanField also takes 0, 1, "yes", "off", ...,
+    which the OpenAPI description (a boolean) refuses."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class ApplicationCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
@@ -331,7 +341,7 @@ class ApplicationMemberAddSerializer(UserReferenceSerializer):
     """The user to add, by `username` or `email`, their role and whether they manage members."""
 
     role = serializers.ChoiceField(choices=ApplicationMember.Role.choices, default=ApplicationMember.Role.EDITOR)
-    is_manager = serializers.BooleanField(required=False, default=False)
+    is_manager = JSONBooleanField(required=False, default=False)
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
@@ -341,12 +351,12 @@ class ApplicationMemberAddSerializer(UserReferenceSerializer):
 
 
 class ApplicationMemberUpdateSerializer(serializers.Serializer):
+    """`role`, `is_manager` or both; neither changes nothing."""
+
     role = serializers.ChoiceField(choices=ApplicationMember.Role.choices, required=False)
-    is_manager = serializers.BooleanField(required=False)
+    is_manager = JSONBooleanField(required=False)
 
     def validate(self, attrs: dict) -> dict:
-        if not attrs:
-            raise serializers.ValidationError({"role": ["Give role, is_manager or both."]})
         if attrs.get("is_manager") and attrs.get("role") == ApplicationMember.Role.VIEWER:
             raise serializers.ValidationError({"is_manager": ["A viewer cannot manage members."]})
         return attrs

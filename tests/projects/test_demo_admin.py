@@ -26,6 +26,16 @@ def test_seed_demo_is_idempotent():
     assert (login.comment_count, login.checklist_total, login.checklist_done) == (2, 3, 2)
     assert set(CommentMention.objects.values_list("user__username", flat=True)) == {"bob", "carol"}
     assert project.override_status.name == "In Progress" and project.override_reason == "Launch week"
+    # the workspace: the project's members are its members
+    from apps.projects.models import ApplicationMember
+
+    assert project.application.name == "Demo workspace"
+    workspace = ApplicationMember.objects.filter(application=project.application)
+    assert sorted(workspace.values_list("user__username", "role", "is_manager")) == [
+        ("alice", "owner", False),
+        ("bob", "editor", True),
+        ("carol", "viewer", False),
+    ]
 
 
 @pytest.mark.parametrize("model", ["project", "taskstatus", "task", "projectmember"])

@@ -109,3 +109,44 @@ def test_checklist_page_uses_its_index(explain):
         )
     plan = explain(selectors.checklist_rows(task_id=task_ids[0])[:50], analyze_tables=("projects_checklistitem",))
     assert "projects_checklist_task_rank" in plan, plan
+
+
+def test_workspace_project_list_uses_its_index(explain):
+    """20 workspaces of 500 projects each (10k projects); the caller is in 5 of them, a member
+    of every project there: a workspace's page reads the (application, archived_at, id) index."""
+    from django.db import connection
+
+    from apps.projects.models import Application, ApplicationMember, Project
+
+    user = UserFactory()
+    workspaces = [Application.objects.create(name=f"w{i}", created_by=user) for i in range(20)]
+    ApplicationMember.objects.bulk_create(
+        [ApplicationMember(application=workspace, user=user, role="editor") for workspace in workspaces[:5]]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO projects_project (application_id, key, name, description, next_task_number, "
+            "counts_version, created_at, override_reason) "
+            "SELECT (%s::bigint[])[1 + g %% 20], 'X' || g, 'p', '', 1, 1, now(), '' "
+            "FROM generate_series(0, 9999) AS g",
+            [[workspace.pk for workspace in workspaces]],
+        )
+        cursor.execute(
+            "INSERT INTO projects_projectmember (project_id, user_id, role, created_at) "
+            "SELECT id, %s, 'editor', now() FROM projects_project WHERE application_id = ANY(%s)",
+            [user.pk, [workspace.pk for workspace in workspaces[:5]]],
+        )
+        # an archived tail in the caller's workspace
+        cursor.execute(
+            "UPDATE projects_project SET archived_at = now() WHERE application_id = %s AND id %% 3 = 0",
+            [workspaces[0].pk],
+        )
+    assert Project.objects.count() == 10_000
+    tables = ("projects_project", "projects_projectmember", "projects_application", "projects_applicationmember")
+    page = selectors.workspace_project_rows(user=user, application_id=workspaces[0].pk)[:50]
+    plan = explain(page, analyze_tables=tables)
+    assert "projects_project_app_live" in plan, plan
+    archived = selectors.workspace_project_rows(user=user, application_id=workspaces[0].pk, archived=True)[:50]
+    plan = explain(archived)
+    assert "projects_project_app_live" in plan, plan
+    assert len(list(page)) == 50

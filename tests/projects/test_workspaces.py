@@ -120,7 +120,9 @@ def test_owners_and_managers_manage_members(client_for):
         ws_url(application, "members/"), {"username": other.username, "role": "viewer", "is_manager": True}
     )
     assert viewer_manager.status_code == 400 and "is_manager" in viewer_manager.json()
-    assert owner.patch(ws_url(application, f"members/{newcomer.pk}/"), {}).status_code == 400
+    assert owner.patch(ws_url(application, f"members/{newcomer.pk}/"), {}).json()["role"] == "editor"
+    not_bool = owner.patch(ws_url(application, f"members/{newcomer.pk}/"), {"is_manager": 0})
+    assert not_bool.status_code == 400 and "is_manager" in not_bool.json()
     promoted = owner.patch(ws_url(application, f"members/{newcomer.pk}/"), {"is_manager": True})
     assert promoted.status_code == 200 and promoted.json()["is_manager"] is True
     demoted = owner.patch(ws_url(application, f"members/{newcomer.pk}/"), {"role": "viewer"})
