@@ -306,6 +306,7 @@ SPECTACULAR_SETTINGS = {
         "WorkshopRoleEnum": "apps.workshops.models.PARTICIPANT_ROLES",
         "WorkshopRaterRoleEnum": "apps.workshops.models.RATER_ROLES",
         "RoleEnum": [("admin", "Admin"), ("editor", "Editor"), ("viewer", "Viewer")],  # projects' member roles
+        "WorkspaceRoleEnum": "apps.projects.models.ApplicationMember.Role",  # workspace member roles
     },
 }
 
