@@ -211,16 +211,6 @@ class LastOwner(ConflictError):
     default_message = "The last owner cannot leave or step down; make someone else owner first."
 
 
-class ApplicationMemberExists(ConflictError):
-    code = "member_exists"
-    default_message = "The user is already a member of this workspace."
-
-
-class ApplicationMemberNotFound(NotFoundError):
-    code = "member_not_found"
-    default_message = "No such member of this workspace."
-
-
 class UnknownApplication(ApplicationError):
     """Not one of the caller's workspaces (a stranger's included: no hint that it exists)."""
 
@@ -230,7 +220,7 @@ class UnknownApplication(ApplicationError):
 
 
 class ApplicationViewerCannotCreate(ForbiddenError):
-    code = "application_write_forbidden"
+    code = "application_create_forbidden"
     field = "application_id"
     default_message = "Workspace viewers cannot create projects in it."
 

@@ -108,6 +108,23 @@ def test_project_list_builder_equals_project_serializer(edge_tasks):
     assert built[0]["derived_status"] is None and built[0]["counts"]["total"] == 0
 
 
+def test_my_projects_builder_equals_my_project_serializer(edge_tasks):
+    from apps.projects.serializers import MyProjectSerializer
+
+    project, admin = edge_tasks
+    rows = list(selectors.my_project_rows(user=admin))
+    counts = {project.pk: selectors.project_counts_for_id(project_id=project.pk)}
+    instances = list(
+        Project.objects.visible_to(admin)
+        .with_role(admin)
+        .select_related("derived_status", "application")
+        .order_by("-id")
+    )
+    built = [builders.my_project_item(row, counts.get(row["id"])) for row in rows]
+    assert _json(built) == _json(MyProjectSerializer(instances, many=True, context={"counts": counts}).data)
+    assert built[0]["application"] == {"id": project.application_id, "name": project.application.name}
+
+
 def test_task_detail_from_model_equals_task_detail_serializer(edge_tasks):
     """What create, update and move answer with: built from the instance the service returns."""
     project, admin = edge_tasks

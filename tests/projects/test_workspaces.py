@@ -177,7 +177,8 @@ def test_project_create_goes_to_the_default_workspace_or_the_given_one(client_fo
     viewing = make_workspace()
     join(viewing, user, role=Role.VIEWER)
     refused = client.post("/api/projects/", {"key": "FOUR", "name": "x", "application_id": viewing.pk})
-    assert refused.status_code == 403 and "application_id" in refused.json()
+    assert refused.status_code == 403 and refused.json()["code"] == "application_create_forbidden"
+    assert "application_id" in refused.json()
     stranger_ws = make_workspace()
     unknown = client.post("/api/projects/", {"key": "FIVE", "name": "x", "application_id": stranger_ws.pk})
     assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_application"

@@ -20,13 +20,13 @@ from apps.core.services import model_update
 from apps.projects.events import broadcast_task, member_removed
 from apps.projects.exceptions import (
     ApplicationHasProjects,
-    ApplicationMemberExists,
-    ApplicationMemberNotFound,
     ApplicationNotFound,
     ApplicationViewerCannotCreate,
     LastAdmin,
     LastOwner,
     ManagerRequired,
+    MemberExists,
+    MemberNotFound,
     OwnerRequired,
     UnknownApplication,
 )
@@ -215,7 +215,7 @@ def application_member_add(
                 application=application, user=user, role=role, is_manager=_manager_flag(role, is_manager)
             )
     except IntegrityError:
-        raise ApplicationMemberExists() from None
+        raise MemberExists("The user is already a member of this workspace.") from None
     return member
 
 
@@ -223,7 +223,7 @@ def _locked_member(application: Application, user_id: int) -> ApplicationMember:
     _lock_application(application.pk)  # serializes membership changes: the last-owner check cannot race
     member = ApplicationMember.objects.select_related("user").filter(application=application, user_id=user_id).first()
     if member is None:
-        raise ApplicationMemberNotFound()
+        raise MemberNotFound("No such member of this workspace.")
     return member
 
 
