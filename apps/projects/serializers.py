@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import RegexValidator
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -341,25 +344,17 @@ class ApplicationMemberAddSerializer(UserReferenceSerializer):
     """The user to add, by `username` or `email`, their role and whether they manage members."""
 
     role = serializers.ChoiceField(choices=ApplicationMember.Role.choices, default=ApplicationMember.Role.EDITOR)
-    is_manager = JSONBooleanField(required=False, default=False)
-
-    def validate(self, attrs: dict) -> dict:
-        attrs = super().validate(attrs)
-        if attrs.get("is_manager") and attrs.get("role") == ApplicationMember.Role.VIEWER:
-            raise serializers.ValidationError({"is_manager": ["A viewer cannot manage members."]})
-        return attrs
+    is_manager = JSONBooleanField(
+        required=False, default=False, help_text="Manages the members (owners only grant it); a viewer never does."
+    )
 
 
 class ApplicationMemberUpdateSerializer(serializers.Serializer):
-    """`role`, `is_manager` or both; neither changes nothing."""
+    """`role`, `is_manager` or both; neither changes nothing. A viewer never manages: the flag
+    is cleared when the role becomes viewer (the answer shows it)."""
 
     role = serializers.ChoiceField(choices=ApplicationMember.Role.choices, required=False)
     is_manager = JSONBooleanField(required=False)
-
-    def validate(self, attrs: dict) -> dict:
-        if attrs.get("is_manager") and attrs.get("role") == ApplicationMember.Role.VIEWER:
-            raise serializers.ValidationError({"is_manager": ["A viewer cannot manage members."]})
-        return attrs
 
 
 class ProjectCreateSerializer(serializers.Serializer):
@@ -478,6 +473,20 @@ class ChecklistMoveSerializer(serializers.Serializer):
         if ("before_id" in attrs) == ("after_id" in attrs):
             raise serializers.ValidationError({"before_id": ["Give exactly one of before_id and after_id."]})
         return attrs
+
+
+class ChecklistMoveSchema(OpenApiSerializerExtension):
+    """Documents "exactly one of before_id and after_id", which the serializer enforces."""
+
+    target_class = "apps.projects.serializers.ChecklistMoveSerializer"
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["oneOf"] = [
+            {"required": ["before_id"], "not": {"required": ["after_id"]}},
+            {"required": ["after_id"], "not": {"required": ["before_id"]}},
+        ]
+        return schema
 
 
 class OverrideSetSerializer(serializers.Serializer):
