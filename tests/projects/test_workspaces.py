@@ -348,6 +348,9 @@ def test_workspace_detail_members_and_project_lists_budgets(client_for):
         for _ in range(n):
             join(application)
 
+    n, response, sql = count_queries(lambda: client.get(ws_url(application)))
+    assert n == declared("GET", ws_url(application)).queries and response.json()["member_count"] == 1, sql
+
     # 1 and 50 members: the list pages them, the detail counts them in its one query
     assert_query_budget(
         request=lambda: client.get(ws_url(application, "members/")),
