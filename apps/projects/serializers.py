@@ -28,6 +28,10 @@ from apps.projects.models import (
 from apps.projects.selectors import DERIVED_STATUS_NAMES, empty_counts
 
 MAX_TEXT = 20_000
+# A name must hold a character that is not whitespace in Python (what DRF trims) nor in the
+# OpenAPI description's regex dialect (ECMA's \s lacks \x1c-\x1f and \x85): in the schema as a
+# `pattern`, so "\u001c" is refused there as here.
+HAS_VISIBLE_CHARACTER = RegexValidator(r"[^\s\x1c-\x1f\x85]", "Must contain a visible character.")
 
 
 def id_field(**kwargs) -> serializers.IntegerField:
@@ -331,12 +335,12 @@ class JSONBooleanField(serializers.BooleanField):
 
 
 class ApplicationCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[HAS_VISIBLE_CHARACTER])
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
 
 
 class ApplicationUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
+    name = serializers.CharField(max_length=200, required=False, validators=[HAS_VISIBLE_CHARACTER])
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
 
 
@@ -359,7 +363,7 @@ class ApplicationMemberUpdateSerializer(serializers.Serializer):
 
 class ProjectCreateSerializer(serializers.Serializer):
     key = serializers.CharField(min_length=2, max_length=10, validators=[PROJECT_KEY_VALIDATOR])
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[HAS_VISIBLE_CHARACTER])
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
 
 
@@ -371,7 +375,7 @@ class ProjectCreateInSerializer(ProjectCreateSerializer):
 
 
 class ProjectUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
+    name = serializers.CharField(max_length=200, required=False, validators=[HAS_VISIBLE_CHARACTER])
     description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
 
 

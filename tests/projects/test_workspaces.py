@@ -57,6 +57,8 @@ def test_workspace_bad_input(client_for):
     client = client_for(UserFactory())
     assert "name" in client.post("/api/applications/", {}).json()
     assert "name" in client.post("/api/applications/", {"name": "x" * 201}).json()
+    assert "name" in client.post("/api/applications/", {"name": "\u001c \x85"}).json()  # nothing visible
+    assert "name" in client.post("/api/projects/", {"key": "INV", "name": "\u001c"}).json()
     assert Application.objects.count() == 0
 
 
