@@ -185,6 +185,10 @@ CELERY_BEAT_SCHEDULE = {
     "livechat-sweep": {"task": "apps.livechat.tasks.sweep_sessions", "schedule": 60.0},
     "livechat-retry-deliveries": {"task": "apps.livechat.tasks.retry_failed_deliveries", "schedule": 30.0},
     "livechat-retry-media-downloads": {"task": "apps.livechat.tasks.retry_media_downloads", "schedule": 60.0},
+    # sla.alert once per waiting session past LIVECHAT_SLA_QUEUE_S (the sweep sends them too)
+    "livechat-sla-alerts": {"task": "apps.livechat.tasks.send_sla_alerts", "schedule": 15.0},
+    # round_robin: a safety round (a missed trigger, an expired presence); manual mode: no work
+    "livechat-assign": {"task": "apps.livechat.tasks.assign_waiting_sessions", "schedule": 30.0},
 }
 
 # --- Live chat (apps.livechat; README "Live chat") ---------------------------

@@ -2,65 +2,69 @@
 
 Every agent follows one group (`livechat.desk.agents`) through the process's hub. An agent is
 online while a socket of theirs is open on any process: each socket keeps a presence key in
-Redis (`livechat:presence:<user>:<socket>`, expiring, refreshed by pings), and
-`presence.changed` is broadcast when one opens or closes. `{"type": "typing", "data":
+Redis (apps.livechat.presence: one sorted set of sockets scored by expiry, refreshed by
+pings), and `presence.changed` is broadcast when one opens or closes. With
+`LIVECHAT_ASSIGNMENT=round_robin`, an agent's new socket triggers an assignment round.
+Supervisors' sockets also follow `livechat.desk.supervisors` (`kpis.updated`). `{"type": "typing", "data":
 {"contact_id"}}` from an agent is relayed to the other agents as `agent.typing`.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.core.cache import cache
+from django.conf import settings
 
 from apps.core.realtime import BriskConsumer, envelope, send_now
-from apps.livechat import events, selectors
+from apps.livechat import events, presence, selectors
+from apps.livechat.presence import PRESENCE_TTL_S, online_agent_ids
 
-PRESENCE_TTL_S = 90
+__all__ = ["PRESENCE_TTL_S", "DeskConsumer", "online_agent_ids"]
 
-
-def presence_key(user_id: int, socket_id: str) -> str:
-    return f"livechat:presence:{user_id}:{socket_id}"
-
-
-def online_agent_ids() -> set[int]:
-    """The agents with at least one open socket, on any process (Redis; empty without it)."""
-    try:
-        keys = cache.keys("livechat:presence:*")  # type: ignore[attr-defined]  # django-redis
-    except Exception:
-        return set()
-    return {int(key.split(":")[2]) for key in keys}
+logger = logging.getLogger("brisk.livechat")
 
 
 @database_sync_to_async
-def _is_agent(user: Any) -> bool:
+def _roles(user: Any) -> set[str]:
     # the same role check as the REST API's
-    return "agent" in selectors.livechat_roles(user=user)
+    return selectors.livechat_roles(user=user)
 
 
 def _presence(user_id: int, socket_id: str, online: bool) -> None:
     try:
         if online:
-            cache.set(presence_key(user_id, socket_id), 1, PRESENCE_TTL_S)
+            presence.mark_online(user_id, socket_id)
         else:
-            cache.delete(presence_key(user_id, socket_id))
+            presence.mark_offline(user_id, socket_id)
     except Exception:  # noqa: S110 - presence is advisory; a cache outage must not close sockets
         pass
     send_now(events.AGENTS_GROUP, envelope(events.PRESENCE_CHANGED, {"agent_id": user_id, "online": online}))
+    if online and settings.LIVECHAT_ASSIGNMENT == "round_robin":
+        # an agent who comes online takes waiting sessions up to their capacity
+        from apps.livechat.tasks import assign_waiting_sessions
+
+        try:
+            assign_waiting_sessions.delay()
+        except Exception:  # a broker outage must not close the socket; the next trigger assigns
+            logger.exception("livechat: could not start an assignment round")
 
 
 class DeskConsumer(BriskConsumer):
-    """Forwards the desk's events to agents; relays typing; keeps presence."""
+    """Forwards the desk's events to agents (and `kpis.updated` to supervisors); relays typing; keeps presence."""
 
     socket_id: str = ""
 
     async def groups_for(self, user: Any) -> list[str] | None:
-        if not await _is_agent(user):
+        roles = await _roles(user)
+        if "agent" not in roles:
             return None
         self.socket_id = uuid.uuid4().hex
         await database_sync_to_async(_presence)(user.pk, self.socket_id, True)
+        if "supervisor" in roles:
+            return [events.AGENTS_GROUP, events.SUPERVISORS_GROUP]
         return [events.AGENTS_GROUP]
 
     async def disconnect(self, code: int) -> None:
@@ -86,6 +90,6 @@ def _presence_refresh(user_id: int | None, socket_id: str) -> None:
     if user_id is None:
         return
     try:
-        cache.set(presence_key(user_id, socket_id), 1, PRESENCE_TTL_S)
+        presence.mark_online(user_id, socket_id)
     except Exception:  # noqa: S110 - advisory
         pass

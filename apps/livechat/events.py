@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 AGENTS_GROUP = "livechat.desk.agents"  # every agent's socket follows this one group
+SUPERVISORS_GROUP = "livechat.desk.supervisors"  # supervisors' sockets also follow this one (kpis.updated)
 
 MESSAGE_NEW = "message.new"
 SESSION_WAITING = "session.waiting"

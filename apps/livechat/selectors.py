@@ -87,6 +87,45 @@ def is_agent(user_id: int) -> bool:
     return agent_queryset().filter(pk=user_id).exists()
 
 
+ASSIGNMENT_MEMORY = dt.timedelta(hours=24)  # "least recently assigned" looks this far back
+
+
+def agent_loads(*, agent_ids: set[int] | list[int], now: dt.datetime | None = None) -> dict[int, tuple[int, Any]]:
+    """{agent id: (active sessions, last claimed_at in the last 24 h or None)} for those of
+    `agent_ids` who are active agents, in one query (two correlated subqueries per agent: the
+    active count on the `(operator, status)` index, the latest claim on the `claimed_at` index)."""
+    from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    if not agent_ids:
+        return {}
+    since = (now or timezone.now()) - ASSIGNMENT_MEMORY
+    active = (
+        ChatSession.objects.filter(operator=OuterRef("pk"), status=ACTIVE)
+        .order_by()
+        .values("operator")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    last = (
+        ChatSession.objects.filter(operator=OuterRef("pk"), claimed_at__gte=since)
+        .order_by()
+        .values("operator")
+        .annotate(at=Max("claimed_at"))
+        .values("at")
+    )
+    rows = (
+        agent_queryset()
+        .filter(pk__in=list(agent_ids))
+        .annotate(
+            active=Coalesce(Subquery(active, output_field=IntegerField()), 0),
+            last_assigned=Subquery(last),
+        )
+        .values_list("pk", "active", "last_assigned")
+    )
+    return {pk: (int(n), _aware(at)) for pk, n, at in rows}
+
+
 # --- the bot --------------------------------------------------------------------------------
 
 

@@ -16,14 +16,15 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.realtime import broadcast
-from apps.livechat import events, line, media, selectors
+from apps.core.realtime import broadcast, envelope, send_now
+from apps.livechat import events, line, media, presence, selectors
 from apps.livechat.exceptions import (
     InvalidTransfer,
     MalformedWebhook,
@@ -237,6 +238,7 @@ def _on_postback(*, raw, line_user_id, at, reply_token, event_id) -> None:
             CsatResponse.objects.create(session=session, score=int(parts[2]))
     except IntegrityError:  # answered before: once only
         return
+    kpis_changed()
     _send(
         contact=contact,
         objects=[line.text_message(CSAT_THANKS)],
@@ -264,6 +266,8 @@ def session_handoff(
     if session is None:
         session = ChatSession.objects.create(contact=contact, started_at=now, last_activity_at=now)
         broadcast(events.AGENTS_GROUP, events.SESSION_WAITING, {"session_id": session.pk, "contact_id": contact.pk})
+        assignment_requested()
+    kpis_changed()
     Contact.objects.filter(pk=contact.pk).update(chat_mode=Contact.ChatMode.HUMAN)
     contact.chat_mode = Contact.ChatMode.HUMAN
     queue = selectors.queue_position(contact_id=contact.pk, now=now)
@@ -301,6 +305,7 @@ def session_claim(*, agent, contact_id: int) -> ChatSession:
             events.SESSION_CLAIMED,
             {"session_id": session.pk, "contact_id": contact_id, "operator_id": agent.pk},
         )
+        kpis_changed()
     return session
 
 
@@ -341,6 +346,8 @@ def session_close(*, agent, contact_id: int) -> ChatSession:
         events.SESSION_CLOSED,
         {"session_id": session.pk, "contact_id": contact_id, "closed_by": session.closed_by},
     )
+    assignment_requested()  # the operator has a free slot
+    kpis_changed()
     return session
 
 
@@ -367,12 +374,14 @@ def session_transfer(*, agent, contact_id: int, to_agent_id: int, reason: str = 
             "reason": reason,
         },
     )
+    assignment_requested()  # the previous operator has a free slot
     return session
 
 
 def contact_set_mode(*, contact_id: int, mode: str) -> None:
     Contact.objects.filter(pk=contact_id).update(chat_mode=mode)
     broadcast(events.AGENTS_GROUP, events.CONVERSATION_UPDATED, {"contact_id": contact_id, "chat_mode": mode})
+    kpis_changed()
 
 
 def read_marker_set(*, agent, contact_id: int) -> dt.datetime:
@@ -413,6 +422,7 @@ def _agent_touch(session: ChatSession) -> None:
     now = timezone.now()
     if session.first_response_at is None:
         session.first_response_at = now
+        kpis_changed()
     session.last_activity_at = now
     session.message_count += 1
     session.save(update_fields=["first_response_at", "last_activity_at", "message_count"])
@@ -475,6 +485,7 @@ def conversation_start(*, agent, contact_id: int, text: str) -> Message:
             )
             contact.chat_mode = Contact.ChatMode.HUMAN
             contact.save(update_fields=["chat_mode"])
+            kpis_changed()
         return agent_message_send(agent=agent, contact_id=contact_id, text=text)
 
 
@@ -687,8 +698,10 @@ def media_downloads_retry(*, now: dt.datetime | None = None) -> int:
 
 
 def sessions_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Close idle active sessions (system) and stale waiting ones (system_timeout, with a notice)."""
+    """Alert the queue SLA breaches (`sla_alerts_send`), then close idle active sessions (system)
+    and stale waiting ones (system_timeout, with a notice)."""
     now = now or timezone.now()
+    alerted = sla_alerts_send(now=now)
     idle_before = now - dt.timedelta(seconds=settings.LIVECHAT_IDLE_CLOSE_S)
     queue_before = now - dt.timedelta(seconds=settings.LIVECHAT_QUEUE_TIMEOUT_S)
     closed = timed_out = 0
@@ -726,7 +739,174 @@ def sessions_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
                 session=session,
             )
         closed, timed_out = len(idle), len(stale)
-    return {"closed_idle": closed, "closed_timeout": timed_out}
+        if idle:
+            assignment_requested()  # their operators have free slots
+        if idle or stale:
+            kpis_changed()
+    return {"closed_idle": closed, "closed_timeout": timed_out, "sla_alerts": alerted}
+
+
+def sla_alerts_send(*, now: dt.datetime | None = None) -> int:
+    """`sla.alert` (kind "queue") to the agents for each waiting session that has waited more than
+    LIVECHAT_SLA_QUEUE_S, once per session: the rows are locked (skip_locked) and flagged
+    `sla_alerted` in the same transaction, the events go after commit. Returns how many."""
+    now = now or timezone.now()
+    before = now - dt.timedelta(seconds=settings.LIVECHAT_SLA_QUEUE_S)
+    with transaction.atomic():
+        due = list(
+            ChatSession.objects.select_for_update(skip_locked=True)
+            .filter(status=ChatSession.Status.WAITING, sla_alerted=False, started_at__lt=before)
+            .order_by("started_at", "id")
+            .values_list("id", "contact_id", "started_at")[:500]
+        )
+        if not due:
+            return 0
+        ChatSession.objects.filter(pk__in=[row[0] for row in due]).update(sla_alerted=True)
+        for session_id, contact_id, started_at in due:
+            broadcast(
+                events.AGENTS_GROUP,
+                events.SLA_ALERT,
+                {
+                    "contact_id": contact_id,
+                    "session_id": session_id,
+                    "waited_seconds": int((now - started_at).total_seconds()),
+                    "kind": "queue",
+                },
+            )
+        kpis_changed()
+    return len(due)
+
+
+# --- round-robin assignment -----------------------------------------------------------------
+
+ASSIGNMENT_LOCK = 0x6C63_6173  # "lcas": the advisory lock one assignment round holds on PostgreSQL
+
+
+def assignment_requested() -> None:
+    """With LIVECHAT_ASSIGNMENT=round_robin, run an assignment round after this commit (Celery task:
+    a new waiting session, or a slot an agent freed). Manual mode: nothing."""
+    if settings.LIVECHAT_ASSIGNMENT != "round_robin":
+        return
+    from apps.livechat.tasks import assign_waiting_sessions
+
+    transaction.on_commit(_delay_safely(assign_waiting_sessions))
+
+
+def _delay_safely(task: Any) -> Any:
+    def run() -> None:
+        try:
+            task.delay()
+        except Exception:  # a broker outage must not fail a committed request; the next trigger retries
+            logger.exception("livechat: could not start %s", task.name)
+
+    return run
+
+
+def sessions_assign(*, now: dt.datetime | None = None) -> list[ChatSession]:
+    """One round-robin round: the oldest waiting sessions go, one by one, to the online agent with
+    the fewest active sessions under LIVECHAT_AGENT_CAPACITY (ties: the least recently assigned,
+    then the lowest id), until no waiting session or no free slot is left.
+
+    Race-free: one round at a time (a transaction-scoped advisory lock on PostgreSQL; SQLite
+    serialises writers), the agents' active counts are read under that lock, and the waiting rows
+    are locked with skip_locked (a manual claim in flight keeps its row). `session.claimed` events
+    (with `"assigned": true`) go after commit."""
+    if settings.LIVECHAT_ASSIGNMENT != "round_robin":
+        return []
+    online = presence.online_agent_ids()
+    if not online:
+        return []
+    now = now or timezone.now()
+    capacity = settings.LIVECHAT_AGENT_CAPACITY
+    assigned: list[ChatSession] = []
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ASSIGNMENT_LOCK])
+        load = selectors.agent_loads(agent_ids=online)  # {agent_id: (active, last_assigned_at)}
+        free = sum(max(0, capacity - active) for active, _ in load.values())
+        if not free:
+            return []
+        waiting = list(
+            ChatSession.objects.select_for_update(skip_locked=True)
+            .filter(status=ChatSession.Status.WAITING)
+            .order_by("started_at", "id")[:free]
+        )
+        for session in waiting:
+            agent_id = _next_agent(load, capacity)
+            if agent_id is None:
+                break
+            session.status = ChatSession.Status.ACTIVE
+            session.operator_id = agent_id
+            session.claimed_at = now
+            session.last_activity_at = now
+            session.save(update_fields=["status", "operator", "claimed_at", "last_activity_at"])
+            active, _ = load[agent_id]
+            load[agent_id] = (active + 1, now)
+            assigned.append(session)
+            broadcast(
+                events.AGENTS_GROUP,
+                events.SESSION_CLAIMED,
+                {"session_id": session.pk, "contact_id": session.contact_id, "operator_id": agent_id, "assigned": True},
+            )
+        if assigned:
+            kpis_changed()
+    return assigned
+
+
+def _next_agent(load: dict[int, tuple[int, dt.datetime | None]], capacity: int) -> int | None:
+    """The agent with the fewest active sessions under capacity; ties: least recently assigned
+    (never assigned first), then the lowest id."""
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    candidates = [(active, last or never, agent_id) for agent_id, (active, last) in load.items() if active < capacity]
+    return min(candidates)[2] if candidates else None
+
+
+# --- kpis.updated ---------------------------------------------------------------------------
+
+KPI_CACHE_KEY = "livechat:kpis"
+KPI_THROTTLE_KEY = "livechat:kpis:throttle"
+
+
+def kpis_changed() -> None:
+    """A write changed a KPI: after commit, schedule one `kpis.updated` for the supervisors unless
+    one is scheduled already in this LIVECHAT_KPI_TTL window (SET NX EX on the shared cache, so
+    the throttle is global across processes)."""
+    transaction.on_commit(_kpis_schedule)
+
+
+def _kpis_schedule() -> None:
+    ttl = settings.LIVECHAT_KPI_TTL
+    try:
+        if not cache.add(KPI_THROTTLE_KEY, 1, ttl):
+            return  # a broadcast is already due in this window: it will carry this change too
+    except Exception as exc:  # no cache: no live KPIs (the REST endpoint still answers)
+        logger.warning("livechat: KPI throttle unavailable: %s", exc.__class__.__name__)
+        return
+    from apps.livechat.tasks import broadcast_kpis
+
+    try:
+        if broadcast_kpis.app.conf.task_always_eager:
+            broadcast_kpis.delay()  # embedded default: now (no worker to wait on a countdown)
+        else:
+            # at the end of the window, so the figures include every change made during it
+            broadcast_kpis.apply_async(countdown=ttl)
+    except Exception:
+        logger.exception("livechat: could not schedule kpis.updated")
+
+
+def kpis_broadcast() -> dict[str, Any]:
+    """Compute the KPIs (two queries), refresh the REST cache with them and send `kpis.updated`
+    to the supervisors' group now."""
+    from apps.livechat.serializers import KpisSerializer
+
+    figures = dict(KpisSerializer(selectors.kpis()).data)
+    try:
+        cache.set(KPI_CACHE_KEY, figures, settings.LIVECHAT_KPI_TTL)
+    except Exception:  # noqa: S110 - the cache costs speed only
+        pass
+    send_now(events.SUPERVISORS_GROUP, envelope(events.KPIS_UPDATED, figures))
+    return figures
 
 
 # --- desk settings --------------------------------------------------------------------------

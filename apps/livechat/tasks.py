@@ -37,3 +37,19 @@ def retry_media_downloads() -> int:
 @shared_task(name="apps.livechat.tasks.sweep_sessions")
 def sweep_sessions() -> dict[str, int]:
     return services.sessions_sweep()
+
+
+@shared_task(name="apps.livechat.tasks.assign_waiting_sessions")
+def assign_waiting_sessions() -> int:
+    """One round-robin round (LIVECHAT_ASSIGNMENT=round_robin; nothing in manual mode)."""
+    return len(services.sessions_assign())
+
+
+@shared_task(name="apps.livechat.tasks.send_sla_alerts")
+def send_sla_alerts() -> int:
+    return services.sla_alerts_send()
+
+
+@shared_task(name="apps.livechat.tasks.broadcast_kpis")
+def broadcast_kpis() -> None:
+    services.kpis_broadcast()

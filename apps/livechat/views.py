@@ -52,7 +52,7 @@ from apps.livechat.serializers import (
 PUBLIC = "public"  # LINE's webhook: the signature is the credential
 AGENT = "agent"
 SUPERVISOR = "supervisor"
-KPI_CACHE_KEY = "livechat:kpis"
+KPI_CACHE_KEY = services.KPI_CACHE_KEY  # the kpis.updated broadcast refreshes it too
 
 
 class InvalidSignature(ApplicationError):

@@ -8,4 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = sessions_sweep()
-        self.stdout.write(f"closed idle: {result['closed_idle']}, timed out in the queue: {result['closed_timeout']}")
+        self.stdout.write(
+            f"closed idle: {result['closed_idle']}, timed out in the queue: {result['closed_timeout']}, "
+            f"SLA alerts: {result['sla_alerts']}"
+        )
