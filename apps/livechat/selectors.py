@@ -92,9 +92,10 @@ ASSIGNMENT_MEMORY = dt.timedelta(hours=24)  # "least recently assigned" looks th
 
 def agent_loads(*, agent_ids: set[int] | list[int], now: dt.datetime | None = None) -> dict[int, tuple[int, Any]]:
     """{agent id: (active sessions, last claimed_at in the last 24 h or None)} for those of
-    `agent_ids` who are active agents, in one query (two correlated subqueries per agent: the
+    `agent_ids` who are active agents, in one query (per agent: two EXISTS for the role, the
     active count on the `(operator, status)` index, the latest claim on the `claimed_at` index)."""
-    from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subquery
     from django.db.models.functions import Coalesce
 
     if not agent_ids:
@@ -114,9 +115,20 @@ def agent_loads(*, agent_ids: set[int] | list[int], now: dt.datetime | None = No
         .annotate(at=Max("claimed_at"))
         .values("at")
     )
+    user_model = get_user_model()
+    # agents by EXISTS, not agent_queryset()'s OR over two many-valued joins (a row per
+    # permission and group, then DISTINCT: seconds with the subqueries below run per row)
+    own = user_model.user_permissions.through.objects.filter(
+        user_id=OuterRef("pk"), permission__codename="agent", permission__content_type__app_label="livechat"
+    )
+    via_group = user_model.groups.through.objects.filter(
+        user_id=OuterRef("pk"),
+        group__permissions__codename="agent",
+        group__permissions__content_type__app_label="livechat",
+    )
     rows = (
-        agent_queryset()
-        .filter(pk__in=list(agent_ids))
+        user_model.objects.filter(pk__in=list(agent_ids), is_active=True)
+        .filter(Q(is_superuser=True) | Exists(own) | Exists(via_group))
         .annotate(
             active=Coalesce(Subquery(active, output_field=IntegerField()), 0),
             last_assigned=Subquery(last),
