@@ -29,6 +29,7 @@ SAMPLE_VALUES = {
 SAMPLE_VALUES |= {"trace_id": "1", "question_id": "1", "note_id": "1", "prompt_id": "1"}  # workshops
 SAMPLE_VALUES |= {"comment_id": "1", "item_id": "1"}  # projects: comments and checklists
 SAMPLE_VALUES |= {"contact_id": "1", "tag_id": "1"}  # livechat
+SAMPLE_VALUES |= {"category_id": "1", "keyword_id": "1", "response_id": "1", "canned_id": "1", "hours_id": "1"}
 PREFIXES = ("api/", "v1/joblib/")
 pytestmark = pytest.mark.django_db  # no query runs; the session fixtures expect the test database
 

@@ -220,6 +220,19 @@ STRANGER = {
             ("tags", "tags/", ["GET", "POST"]),
             ("contact-tag", "tags/1/contacts/1/", ["POST", "DELETE"]),
             ("canned-responses", "canned-responses/", ["GET", "POST"]),
+            # supervisors' settings and analytics (a plain agent's 403: tests/livechat/test_supervisor_api.py)
+            ("intent-categories", "intents/categories/", ["GET", "POST"]),
+            ("intent-category", "intents/categories/1/", ["GET", "PATCH", "DELETE"]),
+            ("intent-keywords", "intents/categories/1/keywords/", ["GET", "POST"]),
+            ("intent-keyword", "intents/categories/1/keywords/1/", ["PATCH", "DELETE"]),
+            ("intent-responses", "intents/categories/1/responses/", ["GET", "POST"]),
+            ("intent-response", "intents/categories/1/responses/1/", ["PATCH", "DELETE"]),
+            ("handoff-keywords", "handoff-keywords/", ["GET", "POST"]),
+            ("handoff-keyword", "handoff-keywords/1/", ["PATCH", "DELETE"]),
+            ("canned-response", "canned-responses/1/", ["GET", "PATCH", "DELETE"]),
+            ("business-hours", "business-hours/", ["GET", "POST"]),
+            ("business-hours-detail", "business-hours/1/", ["PATCH", "DELETE"]),
+            ("operator-analytics", "analytics/operators/", ["GET"]),
         ]
     },
 }

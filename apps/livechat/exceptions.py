@@ -51,3 +51,31 @@ class MalformedWebhook(ApplicationError):
 class NameTaken(ConflictError):
     code = "name_taken"
     default_message = "The name is taken."
+
+
+class DuplicateValue(ApplicationError):
+    code = "duplicate"
+    default_message = "This value is taken."
+
+
+class EmptyUpdate(ApplicationError):
+    code = "empty_update"
+    default_message = "Give at least one field to change."
+
+
+class InvalidReply(ApplicationError):
+    code = "invalid_reply"
+    default_message = "The response is not a LINE message."
+    field = "payload"
+
+
+class InvalidBusinessHours(ApplicationError):
+    code = "invalid_business_hours"
+    default_message = "opens must be before closes."
+    field = "closes"
+
+
+class InvalidPeriod(ApplicationError):
+    code = "invalid_period"
+    default_message = "from must not be after to."
+    field = "from"

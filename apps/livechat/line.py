@@ -64,6 +64,16 @@ def text_message(text: str, quick_reply: list[dict[str, Any]] | None = None) -> 
     return message
 
 
+def message_object_problem(obj: dict[str, Any]) -> str | None:
+    """Why the SDK refuses `obj` as a message object, or None: a stored bot response must pass
+    this, or every send of it would fail at delivery time."""
+    try:
+        LineMessage.from_dict(obj)
+    except Exception as error:  # the SDK's ValueError (unknown type) or pydantic's ValidationError
+        return " ".join(str(error).split())[:300]
+    return None
+
+
 def postback_item(label: str, data: str) -> dict[str, Any]:
     return {"type": "action", "action": {"type": "postback", "label": label, "data": data, "displayText": label}}
 

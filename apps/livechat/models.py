@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now
 
 AGENT_PERMISSION = "livechat.agent"
 SUPERVISOR_PERMISSION = "livechat.supervisor"
@@ -228,6 +228,12 @@ class IntentKeyword(models.Model):
     keyword = models.CharField(max_length=200)
     match_type = models.CharField(max_length=11, choices=MatchType.choices, default=MatchType.CONTAINS)
 
+    class Meta:
+        constraints = [
+            # the bot matches case-insensitively: "Hours" and "hours" are one keyword of a category
+            models.UniqueConstraint(Lower("keyword"), "category", name="lc_intent_keyword_unique"),
+        ]
+
     def __str__(self) -> str:
         return f"{self.match_type}:{self.keyword}"
 
@@ -235,8 +241,21 @@ class IntentKeyword(models.Model):
 class IntentResponse(models.Model):
     """One message the bot sends for its category, in order."""
 
+    class ReplyType(models.TextChoices):
+        """LINE's message types a bot response may be (text uses text_content, the others payload)."""
+
+        TEXT = "text"
+        STICKER = "sticker"
+        IMAGE = "image"
+        VIDEO = "video"
+        AUDIO = "audio"
+        LOCATION = "location"
+        IMAGEMAP = "imagemap"
+        TEMPLATE = "template"
+        FLEX = "flex"
+
     category = models.ForeignKey(IntentCategory, on_delete=models.CASCADE, related_name="responses")
-    reply_type = models.CharField(max_length=16, default="text")
+    reply_type = models.CharField(max_length=16, choices=ReplyType.choices, default=ReplyType.TEXT)
     text_content = models.TextField(blank=True, default="")
     # a LINE message object (for stickers, templates, flex), used instead of text_content
     payload = models.JSONField(default=dict, blank=True)

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.livechat.models import (
@@ -19,6 +20,7 @@ from apps.livechat.models import (
     Contact,
     CsatResponse,
     HandoffKeyword,
+    IntentCategory,
     IntentKeyword,
     IntentResponse,
     Message,
@@ -516,3 +518,128 @@ def tag_exists(*, tag_id: int) -> bool:
 def canned_responses() -> QuerySet[CannedResponse]:
     """Canned responses by shortcut, for the agents' picker (paged by the view)."""
     return CannedResponse.objects.order_by("shortcut")
+
+
+# --- supervisors' settings ------------------------------------------------------------------
+
+
+def _count_per_category(model: Any) -> Coalesce:
+    # a correlated count per row of the page, not a join of both tables multiplied
+    counts = model.objects.filter(category=OuterRef("pk")).order_by().values("category").annotate(n=Count("*"))
+    return Coalesce(Subquery(counts.values("n"), output_field=IntegerField()), 0)
+
+
+def intent_categories() -> QuerySet[IntentCategory]:
+    """Categories by name with their keyword and response counts (the page in one query;
+    the paginator's COUNT leaves the unused subqueries out)."""
+    return IntentCategory.objects.annotate(
+        keyword_count=_count_per_category(IntentKeyword), response_count=_count_per_category(IntentResponse)
+    ).order_by("name", "id")
+
+
+def intent_category_get(*, category_id: int) -> IntentCategory | None:
+    return intent_categories().filter(pk=category_id).first()
+
+
+def intent_keywords_of(*, category_id: int) -> QuerySet[IntentKeyword]:
+    return IntentKeyword.objects.filter(category_id=category_id).order_by("id")
+
+
+def intent_responses_of(*, category_id: int) -> QuerySet[IntentResponse]:
+    """In the order the bot sends them."""
+    return IntentResponse.objects.filter(category_id=category_id).order_by("order", "id")
+
+
+def handoff_keyword_list() -> QuerySet[HandoffKeyword]:
+    return HandoffKeyword.objects.order_by("keyword")
+
+
+def canned_response_get(*, canned_id: int) -> CannedResponse | None:
+    return CannedResponse.objects.filter(pk=canned_id).first()
+
+
+def business_hours_list() -> QuerySet[BusinessHours]:
+    return BusinessHours.objects.order_by("weekday", "opens", "id")
+
+
+# --- operator analytics ---------------------------------------------------------------------
+
+
+def _agent_ids_sql() -> tuple[str, tuple[Any, ...]]:
+    """The agents' ids as SQL to embed (the one definition of an agent: agent_queryset)."""
+    sql, params = agent_queryset().order_by().values("pk").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def operator_analytics(
+    *, start: dt.datetime, end: dt.datetime, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Per agent, over the sessions they claimed in [start, end): sessions handled and closed,
+    average first response (first_response_at - claimed_at), average resolution (closed_at -
+    started_at, closed ones), CSAT average and count. One grouped query with conditional
+    aggregates, on PostgreSQL and SQLite; the page's total rides along as COUNT(*) OVER ().
+
+    Every agent is listed (zero sessions: zero and nulls), and so is anyone else who
+    handled a session in the window (a former agent). A session counts for its operator as
+    stored, so a transferred session counts for whoever has it now. Busiest first, then id.
+    Returns (rows, total); total is None when the page is empty (past the end, or no agents).
+    """
+    from django.contrib.auth import get_user_model
+
+    users = connection.ops.quote_name(get_user_model()._meta.db_table)
+    agents_sql, agents_params = _agent_ids_sql()
+    first = _seconds("s.first_response_at", "s.claimed_at")
+    resolution = _seconds("s.closed_at", "s.started_at")
+    sql = f"""
+        SELECT u.id AS agent_id, u.username AS username,
+               COUNT(s.id) AS sessions_handled,
+               COUNT(s.closed_at) AS sessions_closed,
+               AVG(CASE WHEN s.first_response_at IS NOT NULL THEN {first} END) AS avg_first_response,
+               AVG(CASE WHEN s.closed_at IS NOT NULL THEN {resolution} END) AS avg_resolution,
+               AVG(c.score) AS csat_average,
+               COUNT(c.id) AS csat_responses,
+               COUNT(*) OVER () AS total
+        FROM {users} u
+        LEFT JOIN livechat_chatsession s
+               ON s.operator_id = u.id AND s.claimed_at >= %s AND s.claimed_at < %s
+        LEFT JOIN livechat_csatresponse c ON c.session_id = s.id
+        WHERE u.id IN ({agents_sql}) OR s.id IS NOT NULL
+        GROUP BY u.id, u.username
+        ORDER BY COUNT(s.id) DESC, u.id
+        LIMIT %s OFFSET %s
+    """  # noqa: S608 - only our own fragments are interpolated
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = _fetch(sql, [adapt(start), adapt(end), *agents_params, limit, offset])
+
+    def rounded(value: Any) -> float | None:
+        return None if value is None else round(float(value), 2)
+
+    items = [
+        {
+            "agent_id": row["agent_id"],
+            "username": row["username"],
+            "sessions_handled": int(row["sessions_handled"]),
+            "sessions_closed": int(row["sessions_closed"]),
+            "avg_first_response_seconds": rounded(row["avg_first_response"]),
+            "avg_resolution_seconds": rounded(row["avg_resolution"]),
+            "csat_average": rounded(row["csat_average"]),
+            "csat_responses": int(row["csat_responses"]),
+        }
+        for row in rows
+    ]
+    return items, (int(rows[0]["total"]) if rows else None)
+
+
+def operator_analytics_total(*, start: dt.datetime, end: dt.datetime) -> int:
+    """How many rows operator_analytics has in all (for a page past the end)."""
+    agents_sql, agents_params = _agent_ids_sql()
+    sql = f"""
+        SELECT COUNT(*) AS n FROM (
+            SELECT operator_id AS id FROM livechat_chatsession
+            WHERE operator_id IS NOT NULL AND claimed_at >= %s AND claimed_at < %s
+            UNION
+            {agents_sql}
+        ) people
+    """  # noqa: S608 - only our own fragments are interpolated
+    adapt = connection.ops.adapt_datetimefield_value
+    return int(_fetch(sql, [adapt(start), adapt(end), *agents_params])[0]["n"])

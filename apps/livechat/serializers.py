@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.converters import MAX_ID
 from apps.core.strict import QueryParamsSerializer
-from apps.livechat.models import CannedResponse, ChatSession, Contact, Message, Tag
+from apps.livechat.models import (
+    BusinessHours,
+    CannedResponse,
+    ChatSession,
+    Contact,
+    HandoffKeyword,
+    IntentCategory,
+    IntentKeyword,
+    IntentResponse,
+    Message,
+    Tag,
+)
 
 MAX_TEXT = 5000  # LINE's limit for a text message
 
@@ -208,3 +226,200 @@ class KpisSerializer(serializers.Serializer):
     sessions_today = serializers.IntegerField()
     human_mode_users = serializers.IntegerField()
     timestamp = serializers.DateTimeField()
+
+
+# --- supervisors' settings ------------------------------------------------------------------
+#
+# Field rules the schema states (types, lengths, choices, ranges, a non-space character);
+# rules across fields (a text response has text, opens before closes) and duplicates are the
+# services', coded 400s naming the field.
+
+NOT_BLANK = RegexValidator(r"\S", "Must contain a non-space character.")
+SHORTCUT = r"^[A-Za-z0-9_-]{1,50}\Z"
+
+
+def text_field(max_length: int, **kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(max_length=max_length, validators=[NOT_BLANK], **kwargs)
+
+
+class IntentCategoryCreateSerializer(serializers.Serializer):
+    name = text_field(100)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class IntentCategoryUpdateSerializer(serializers.Serializer):
+    name = text_field(100, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class IntentCategorySerializer(serializers.ModelSerializer):
+    keyword_count = serializers.IntegerField(min_value=0)
+    response_count = serializers.IntegerField(min_value=0)
+
+    class Meta:
+        model = IntentCategory
+        fields = ("id", "name", "is_active", "keyword_count", "response_count")
+        read_only_fields = fields
+
+
+class IntentKeywordCreateSerializer(serializers.Serializer):
+    keyword = text_field(200)
+    match_type = serializers.ChoiceField(
+        choices=IntentKeyword.MatchType.choices, required=False, default=IntentKeyword.MatchType.CONTAINS
+    )
+
+
+class IntentKeywordUpdateSerializer(serializers.Serializer):
+    keyword = text_field(200, required=False)
+    match_type = serializers.ChoiceField(choices=IntentKeyword.MatchType.choices, required=False)
+
+
+class IntentKeywordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IntentKeyword
+        fields = ("id", "category_id", "keyword", "match_type")
+        read_only_fields = fields
+
+
+MAX_ORDER = 32767  # PositiveSmallIntegerField
+
+
+class IntentResponseCreateSerializer(serializers.Serializer):
+    reply_type = serializers.ChoiceField(choices=IntentResponse.ReplyType.choices)
+    text_content = serializers.CharField(max_length=MAX_TEXT, required=False, default="", allow_blank=True)
+    payload = serializers.DictField(
+        required=False, default=dict, help_text="The LINE message object for any reply_type but text."
+    )
+    order = serializers.IntegerField(min_value=0, max_value=MAX_ORDER, required=False, default=0)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class IntentResponseUpdateSerializer(serializers.Serializer):
+    reply_type = serializers.ChoiceField(choices=IntentResponse.ReplyType.choices, required=False)
+    text_content = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    payload = serializers.DictField(required=False)
+    order = serializers.IntegerField(min_value=0, max_value=MAX_ORDER, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class IntentResponseSerializer(serializers.ModelSerializer):
+    payload = serializers.DictField()
+
+    class Meta:
+        model = IntentResponse
+        fields = ("id", "category_id", "reply_type", "text_content", "payload", "order", "is_active")
+        read_only_fields = fields
+
+
+class HandoffKeywordWriteSerializer(serializers.Serializer):
+    keyword = text_field(100, help_text="Stored lowercase; a message containing it asks for a person.")
+
+
+class HandoffKeywordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HandoffKeyword
+        fields = ("id", "keyword")
+        read_only_fields = fields
+
+
+class CannedResponseUpdateSerializer(serializers.Serializer):
+    shortcut = serializers.RegexField(SHORTCUT, required=False)
+    title = text_field(200, required=False)
+    content = text_field(MAX_TEXT, required=False)
+
+
+class BusinessHoursCreateSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 Monday .. 6 Sunday.")
+    opens = serializers.TimeField(help_text="In LIVECHAT_TIME_ZONE.")
+    closes = serializers.TimeField(help_text="After opens, the same day.")
+
+
+class BusinessHoursUpdateSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, required=False)
+    opens = serializers.TimeField(required=False)
+    closes = serializers.TimeField(required=False)
+
+
+class BusinessHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BusinessHours
+        fields = ("id", "weekday", "opens", "closes")
+        read_only_fields = fields
+
+
+# --- operator analytics ---------------------------------------------------------------------
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "An ISO date (a whole day) or date-time; without an offset, in LIVECHAT_TIME_ZONE.",
+    }
+)
+class MomentField(serializers.Field):
+    """An ISO date or date-time as an aware datetime: a date is its local midnight (`to` takes
+    the next midnight, so the day is included); a naive time is local (LIVECHAT_TIME_ZONE)."""
+
+    default_error_messages = {"invalid": "Give an ISO date (2026-11-24) or date-time (2026-11-24T09:00:00+09:00)."}
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs: Any) -> None:
+        self.end_of_day = end_of_day
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> dt.datetime:
+        if not isinstance(data, str) or len(data) > 40:
+            self.fail("invalid")
+        zone = ZoneInfo(settings.LIVECHAT_TIME_ZONE)
+        try:
+            if _DATE.match(data):
+                day = dt.date.fromisoformat(data)
+                moment = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+                if self.end_of_day:
+                    moment += dt.timedelta(days=1)
+            else:
+                moment = dt.datetime.fromisoformat(data)
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=zone)
+            return moment.astimezone(dt.UTC)
+        except (ValueError, OverflowError):
+            self.fail("invalid")
+        raise AssertionError  # unreachable: fail() raises
+
+    def to_representation(self, value: dt.datetime) -> str:
+        return value.isoformat()
+
+
+class OperatorAnalyticsFilterSerializer(QueryParamsSerializer):
+    """`from` and `to` (a Python keyword, hence get_fields)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = MomentField(required=False, help_text="Start (default: `to` minus 7 days).")
+        fields["to"] = MomentField(required=False, end_of_day=True, help_text="End, excluded (default: now).")
+        return fields
+
+
+class OperatorFiguresSerializer(serializers.Serializer):
+    agent_id = serializers.IntegerField()
+    username = serializers.CharField()
+    sessions_handled = serializers.IntegerField(min_value=0, help_text="Sessions they claimed in the window.")
+    sessions_closed = serializers.IntegerField(min_value=0)
+    avg_first_response_seconds = serializers.FloatField(allow_null=True, help_text="first_response_at - claimed_at")
+    avg_resolution_seconds = serializers.FloatField(allow_null=True, help_text="closed_at - started_at, closed ones")
+    csat_average = serializers.FloatField(allow_null=True)
+    csat_responses = serializers.IntegerField(min_value=0)
+
+
+class OperatorAnalyticsPageSerializer(serializers.Serializer):
+    items = OperatorFiguresSerializer(many=True)
+    total = serializers.IntegerField(min_value=0)
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = serializers.DateTimeField()
+        fields["to"] = serializers.DateTimeField()
+        return fields

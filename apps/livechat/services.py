@@ -11,8 +11,11 @@ message's retry key; a LINE error is recorded (`failed`) and retried by
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -23,9 +26,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.exceptions import NotFoundError
 from apps.core.realtime import broadcast, envelope, send_now
 from apps.livechat import events, line, media, presence, selectors
 from apps.livechat.exceptions import (
+    DuplicateValue,
+    EmptyUpdate,
+    InvalidBusinessHours,
+    InvalidReply,
     InvalidTransfer,
     MalformedWebhook,
     NameTaken,
@@ -35,10 +43,15 @@ from apps.livechat.exceptions import (
     UnknownCannedResponse,
 )
 from apps.livechat.models import (
+    BusinessHours,
     CannedResponse,
     ChatSession,
     Contact,
     CsatResponse,
+    HandoffKeyword,
+    IntentCategory,
+    IntentKeyword,
+    IntentResponse,
     Message,
     ReadMarker,
     Tag,
@@ -932,9 +945,207 @@ def contact_tag_remove(*, contact: Contact, tag_id: int) -> None:
     broadcast(events.AGENTS_GROUP, events.CONVERSATION_UPDATED, {"contact_id": contact.pk, "tag_removed": tag_id})
 
 
+_SHORTCUT_TAKEN = "A canned response with this shortcut exists."
+
+
 def canned_response_create(*, shortcut: str, title: str, content: str) -> CannedResponse:
+    # a duplicate shortcut is a 400 on the field, like every duplicate the supervisors' API refuses
+    with _unique("shortcut", _SHORTCUT_TAKEN):
+        return CannedResponse.objects.create(shortcut=shortcut, title=title, content=content)
+
+
+# --- supervisors' settings: intents, handoff keywords, canned responses, business hours -------
+#
+# The bot reads intents, handoff keywords and business hours from the database on every
+# message (apps.livechat.selectors: one query each, no cache), so a write here takes effect
+# with the next message and there is nothing to invalidate. Uniqueness is the database's
+# (a constraint per rule): a duplicate is a 400 naming the field, never an IntegrityError.
+
+MAX_PAYLOAD_CHARS = 10_000  # a LINE message object as JSON; flex messages are the largest
+
+
+@contextmanager
+def _unique(field: str, message: str) -> Iterator[None]:
+    """The write inside, in a savepoint; a unique violation becomes a 400 on `field`."""
     try:
         with transaction.atomic():
-            return CannedResponse.objects.create(shortcut=shortcut, title=title, content=content)
+            yield
     except IntegrityError:
-        raise NameTaken("A canned response with this shortcut exists.", field="shortcut") from None
+        raise DuplicateValue(message, field=field) from None
+
+
+def _changed(instance: Any, changes: dict[str, Any]) -> list[str]:
+    """Set `changes` on `instance`; the fields to save (at least one, or a 400)."""
+    if not changes:
+        raise EmptyUpdate()
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    return list(changes)
+
+
+def _locked(model: Any, **lookup: Any) -> Any:
+    """The row, locked for the update in this transaction, or a 404."""
+    instance = model.objects.select_for_update().filter(**lookup).first()
+    if instance is None:
+        raise NotFoundError()
+    return instance
+
+
+def _deleted(model: Any, **lookup: Any) -> None:
+    """One DELETE (the model has no dependants to collect), or a 404 when nothing matched."""
+    deleted, _ = model.objects.filter(**lookup).delete()
+    if not deleted:
+        raise NotFoundError()
+
+
+def intent_category_create(*, name: str, is_active: bool = True) -> IntentCategory:
+    with _unique("name", "An intent category with this name exists."):
+        return IntentCategory.objects.create(name=name, is_active=is_active)
+
+
+def intent_category_update(*, category: IntentCategory, **changes: Any) -> IntentCategory:
+    fields = _changed(category, changes)
+    with _unique("name", "An intent category with this name exists."):
+        category.save(update_fields=fields)
+    return category
+
+
+@transaction.atomic
+def intent_category_delete(*, category: IntentCategory) -> None:
+    """The category with its keywords and responses."""
+    category.delete()
+
+
+_KEYWORD_TAKEN = "This category has this keyword (keywords match case-insensitively)."
+
+
+def intent_keyword_create(*, category: IntentCategory, keyword: str, match_type: str) -> IntentKeyword:
+    with _unique("keyword", _KEYWORD_TAKEN):
+        return IntentKeyword.objects.create(category=category, keyword=keyword, match_type=match_type)
+
+
+@transaction.atomic
+def intent_keyword_update(*, category_id: int, keyword_id: int, **changes: Any) -> IntentKeyword:
+    keyword = _locked(IntentKeyword, pk=keyword_id, category_id=category_id)
+    fields = _changed(keyword, changes)
+    with _unique("keyword", _KEYWORD_TAKEN):
+        keyword.save(update_fields=fields)
+    return keyword
+
+
+def intent_keyword_delete(*, category_id: int, keyword_id: int) -> None:
+    _deleted(IntentKeyword, pk=keyword_id, category_id=category_id)
+
+
+def _reply_checked(*, reply_type: str, text_content: str, payload: dict[str, Any]) -> None:
+    """A text response is its text_content; any other type is its payload, a LINE message
+    object of that type as the SDK takes it (checked now, or every send would fail)."""
+    if reply_type == IntentResponse.ReplyType.TEXT:
+        if not text_content.strip():
+            raise InvalidReply("A text response needs its text_content.", field="text_content")
+        if payload:
+            raise InvalidReply("A text response has no payload: its text is text_content.")
+        return
+    if not payload:
+        raise InvalidReply(f"A {reply_type} response needs its LINE message object in payload.")
+    if payload.get("type") != reply_type:
+        raise InvalidReply(f'payload.type must be "{reply_type}", the reply_type.')
+    if len(json.dumps(payload)) > MAX_PAYLOAD_CHARS:
+        raise InvalidReply(f"payload is over {MAX_PAYLOAD_CHARS} characters as JSON.")
+    problem = line.message_object_problem(payload)
+    if problem is not None:
+        raise InvalidReply(f"payload is not a LINE {reply_type} message: {problem}")
+
+
+def intent_response_create(
+    *,
+    category: IntentCategory,
+    reply_type: str,
+    text_content: str = "",
+    payload: dict[str, Any] | None = None,
+    order: int = 0,
+    is_active: bool = True,
+) -> IntentResponse:
+    payload = payload or {}
+    _reply_checked(reply_type=reply_type, text_content=text_content, payload=payload)
+    return IntentResponse.objects.create(
+        category=category,
+        reply_type=reply_type,
+        text_content=text_content,
+        payload=payload,
+        order=order,
+        is_active=is_active,
+    )
+
+
+@transaction.atomic
+def intent_response_update(*, category_id: int, response_id: int, **changes: Any) -> IntentResponse:
+    """The merged response is checked as a whole (a new reply_type needs a payload of its type)."""
+    response = _locked(IntentResponse, pk=response_id, category_id=category_id)
+    fields = _changed(response, changes)
+    _reply_checked(reply_type=response.reply_type, text_content=response.text_content, payload=response.payload)
+    response.save(update_fields=fields)
+    return response
+
+
+def intent_response_delete(*, category_id: int, response_id: int) -> None:
+    _deleted(IntentResponse, pk=response_id, category_id=category_id)
+
+
+_HANDOFF_TAKEN = "This handoff keyword exists."
+
+
+def handoff_keyword_create(*, keyword: str) -> HandoffKeyword:
+    """Stored lowercase, as the bot matches it (a lowercase substring of the message)."""
+    with _unique("keyword", _HANDOFF_TAKEN):
+        return HandoffKeyword.objects.create(keyword=keyword.casefold())
+
+
+@transaction.atomic
+def handoff_keyword_update(*, keyword_id: int, keyword: str) -> HandoffKeyword:
+    handoff = _locked(HandoffKeyword, pk=keyword_id)
+    fields = _changed(handoff, {"keyword": keyword.casefold()})
+    with _unique("keyword", _HANDOFF_TAKEN):
+        handoff.save(update_fields=fields)
+    return handoff
+
+
+def handoff_keyword_delete(*, keyword_id: int) -> None:
+    _deleted(HandoffKeyword, pk=keyword_id)
+
+
+@transaction.atomic
+def canned_response_update(*, canned_id: int, **changes: Any) -> CannedResponse:
+    canned = _locked(CannedResponse, pk=canned_id)
+    fields = _changed(canned, changes)
+    with _unique("shortcut", _SHORTCUT_TAKEN):
+        canned.save(update_fields=fields)
+    return canned
+
+
+def canned_response_delete(*, canned_id: int) -> None:
+    _deleted(CannedResponse, pk=canned_id)
+
+
+def _hours_checked(*, opens: dt.time, closes: dt.time) -> None:
+    if opens >= closes:
+        raise InvalidBusinessHours("opens must be before closes (a day's hours end by midnight).")
+
+
+def business_hours_create(*, weekday: int, opens: dt.time, closes: dt.time) -> BusinessHours:
+    _hours_checked(opens=opens, closes=closes)
+    return BusinessHours.objects.create(weekday=weekday, opens=opens, closes=closes)
+
+
+@transaction.atomic
+def business_hours_update(*, hours_id: int, **changes: Any) -> BusinessHours:
+    """The merged row is checked: moving only `opens` past the stored `closes` is refused."""
+    hours = _locked(BusinessHours, pk=hours_id)
+    fields = _changed(hours, changes)
+    _hours_checked(opens=hours.opens, closes=hours.closes)
+    hours.save(update_fields=fields)
+    return hours
+
+
+def business_hours_delete(*, hours_id: int) -> None:
+    _deleted(BusinessHours, pk=hours_id)

@@ -22,4 +22,33 @@ urlpatterns = [
     path("tags/", views.TagListView.as_view(), name="tags"),
     path("tags/<id:tag_id>/contacts/<id:contact_id>/", views.ContactTagView.as_view(), name="contact-tag"),
     path("canned-responses/", views.CannedResponseListView.as_view(), name="canned-responses"),
+    # supervisors: the bot's settings, and operator analytics
+    path("intents/categories/", views.IntentCategoryListView.as_view(), name="intent-categories"),
+    path("intents/categories/<id:category_id>/", views.IntentCategoryDetailView.as_view(), name="intent-category"),
+    path(
+        "intents/categories/<id:category_id>/keywords/",
+        views.IntentKeywordListView.as_view(),
+        name="intent-keywords",
+    ),
+    path(
+        "intents/categories/<id:category_id>/keywords/<id:keyword_id>/",
+        views.IntentKeywordDetailView.as_view(),
+        name="intent-keyword",
+    ),
+    path(
+        "intents/categories/<id:category_id>/responses/",
+        views.IntentResponseListView.as_view(),
+        name="intent-responses",
+    ),
+    path(
+        "intents/categories/<id:category_id>/responses/<id:response_id>/",
+        views.IntentResponseDetailView.as_view(),
+        name="intent-response",
+    ),
+    path("handoff-keywords/", views.HandoffKeywordListView.as_view(), name="handoff-keywords"),
+    path("handoff-keywords/<id:keyword_id>/", views.HandoffKeywordDetailView.as_view(), name="handoff-keyword"),
+    path("canned-responses/<id:canned_id>/", views.CannedResponseDetailView.as_view(), name="canned-response"),
+    path("business-hours/", views.BusinessHoursListView.as_view(), name="business-hours"),
+    path("business-hours/<id:hours_id>/", views.BusinessHoursDetailView.as_view(), name="business-hours-detail"),
+    path("analytics/operators/", views.OperatorAnalyticsView.as_view(), name="operator-analytics"),
 ]

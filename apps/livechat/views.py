@@ -8,12 +8,14 @@ about contacts. The webhook is LINE's: signed with the channel secret, nothing e
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.parsers import MultiPartParser
@@ -23,8 +25,8 @@ from rest_framework.response import Response
 from apps.core.api import BriskView, Budget, ScopedView
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.pagination import BeforeIdCursorPagination, EnvelopePagination
-from apps.livechat import builders, export, line, selectors, services
-from apps.livechat.exceptions import AgentRequired, SupervisorRequired
+from apps.livechat import builders, export, line, selectors, serializers, services
+from apps.livechat.exceptions import AgentRequired, InvalidPeriod, SupervisorRequired
 from apps.livechat.media import InvalidUpload, storage_url
 from apps.livechat.models import Contact
 from apps.livechat.serializers import (
@@ -436,7 +438,257 @@ class CannedResponseListView(DeskView):
     def get(self, request: Request) -> Response:
         return self.page(selectors.canned_responses(), CannedResponseSerializer)
 
-    @extend_schema(request=CannedResponseCreateSerializer, responses={201: CannedResponseSerializer, 409: None})
+    @extend_schema(request=CannedResponseCreateSerializer, responses={201: CannedResponseSerializer})
     def post(self, request: Request) -> Response:
         canned = services.canned_response_create(**self.validated(CannedResponseCreateSerializer))
         return Response(CannedResponseSerializer(canned).data, status=status.HTTP_201_CREATED)
+
+
+# --- supervisors: the bot's intents, handoff keywords, canned responses, business hours -------
+#
+# Supervisors only (agents: 403 `supervisor_required`, before any row is looked up), except
+# reading canned responses, which agents send. Lists are paginated envelopes; a write is a
+# service (a duplicate is a 400 `duplicate` naming the field). Budgets: the token, the roles,
+# then what each line says.
+
+
+class CategoryView(DeskView, ScopedView):
+    """Under /intents/categories/{category_id}/: the category (with its counts, one query),
+    looked up only after the caller's roles allow the method."""
+
+    scope: Any
+
+    def load_scope(self) -> None:
+        DeskView.load_scope(self)
+        if self.access_rule(self.request.method or "GET") == SUPERVISOR and SUPERVISOR not in self.roles:
+            raise SupervisorRequired()
+        category = selectors.intent_category_get(category_id=self.kwargs["category_id"])
+        if category is None:
+            raise NotFoundError()
+        self.scope = category
+
+
+class IntentCategoryListView(DeskView):
+    access = {"GET": SUPERVISOR, "POST": SUPERVISOR}
+    query_budget = {"GET": 4, "POST": 3}  # count, page (keyword and response counts as subqueries); INSERT
+
+    @extend_schema(responses=serializers.IntentCategorySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return self.page(selectors.intent_categories(), serializers.IntentCategorySerializer)
+
+    @extend_schema(
+        request=serializers.IntentCategoryCreateSerializer, responses={201: serializers.IntentCategorySerializer}
+    )
+    def post(self, request: Request) -> Response:
+        category = services.intent_category_create(**self.validated(serializers.IntentCategoryCreateSerializer))
+        category.keyword_count = category.response_count = 0  # type: ignore[attr-defined]  # a new one has none
+        return Response(serializers.IntentCategorySerializer(category).data, status=status.HTTP_201_CREATED)
+
+
+class IntentCategoryDetailView(CategoryView):
+    access = {"GET": SUPERVISOR, "PATCH": SUPERVISOR, "DELETE": SUPERVISOR}
+    # the category; PATCH: UPDATE; DELETE: its keywords, its responses, the category
+    query_budget = {"GET": 3, "PATCH": 4, "DELETE": 6}
+
+    @extend_schema(responses=serializers.IntentCategorySerializer)
+    def get(self, request: Request, category_id: int) -> Response:
+        return Response(serializers.IntentCategorySerializer(self.scope).data)
+
+    @extend_schema(request=serializers.IntentCategoryUpdateSerializer, responses=serializers.IntentCategorySerializer)
+    def patch(self, request: Request, category_id: int) -> Response:
+        data = self.validated(serializers.IntentCategoryUpdateSerializer)
+        category = services.intent_category_update(category=self.scope, **data)
+        return Response(serializers.IntentCategorySerializer(category).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, category_id: int) -> Response:
+        services.intent_category_delete(category=self.scope)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class IntentKeywordListView(CategoryView):
+    access = {"GET": SUPERVISOR, "POST": SUPERVISOR}
+    query_budget = {"GET": 5, "POST": 4}  # the category, count, page; the category, INSERT
+
+    @extend_schema(responses=serializers.IntentKeywordSerializer(many=True))
+    def get(self, request: Request, category_id: int) -> Response:
+        return self.page(selectors.intent_keywords_of(category_id=self.scope.pk), serializers.IntentKeywordSerializer)
+
+    @extend_schema(
+        request=serializers.IntentKeywordCreateSerializer, responses={201: serializers.IntentKeywordSerializer}
+    )
+    def post(self, request: Request, category_id: int) -> Response:
+        data = self.validated(serializers.IntentKeywordCreateSerializer)
+        keyword = services.intent_keyword_create(category=self.scope, **data)
+        return Response(serializers.IntentKeywordSerializer(keyword).data, status=status.HTTP_201_CREATED)
+
+
+class IntentKeywordDetailView(DeskView):
+    access = {"PATCH": SUPERVISOR, "DELETE": SUPERVISOR}
+    # PATCH: the keyword of that category (locked), UPDATE; DELETE: one DELETE of it
+    query_budget = {"PATCH": 4, "DELETE": 3}
+
+    @extend_schema(request=serializers.IntentKeywordUpdateSerializer, responses=serializers.IntentKeywordSerializer)
+    def patch(self, request: Request, category_id: int, keyword_id: int) -> Response:
+        data = self.validated(serializers.IntentKeywordUpdateSerializer)
+        keyword = services.intent_keyword_update(category_id=category_id, keyword_id=keyword_id, **data)
+        return Response(serializers.IntentKeywordSerializer(keyword).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, category_id: int, keyword_id: int) -> Response:
+        services.intent_keyword_delete(category_id=category_id, keyword_id=keyword_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class IntentResponseListView(CategoryView):
+    access = {"GET": SUPERVISOR, "POST": SUPERVISOR}
+    query_budget = {"GET": 5, "POST": 4}  # the category, count, page; the category, INSERT
+
+    @extend_schema(responses=serializers.IntentResponseSerializer(many=True))
+    def get(self, request: Request, category_id: int) -> Response:
+        return self.page(selectors.intent_responses_of(category_id=self.scope.pk), serializers.IntentResponseSerializer)
+
+    @extend_schema(
+        request=serializers.IntentResponseCreateSerializer, responses={201: serializers.IntentResponseSerializer}
+    )
+    def post(self, request: Request, category_id: int) -> Response:
+        data = self.validated(serializers.IntentResponseCreateSerializer)
+        response = services.intent_response_create(category=self.scope, **data)
+        return Response(serializers.IntentResponseSerializer(response).data, status=status.HTTP_201_CREATED)
+
+
+class IntentResponseDetailView(DeskView):
+    access = {"PATCH": SUPERVISOR, "DELETE": SUPERVISOR}
+    # PATCH: the response of that category (locked), UPDATE; DELETE: one DELETE of it
+    query_budget = {"PATCH": 4, "DELETE": 3}
+
+    @extend_schema(request=serializers.IntentResponseUpdateSerializer, responses=serializers.IntentResponseSerializer)
+    def patch(self, request: Request, category_id: int, response_id: int) -> Response:
+        data = self.validated(serializers.IntentResponseUpdateSerializer)
+        response = services.intent_response_update(category_id=category_id, response_id=response_id, **data)
+        return Response(serializers.IntentResponseSerializer(response).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, category_id: int, response_id: int) -> Response:
+        services.intent_response_delete(category_id=category_id, response_id=response_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HandoffKeywordListView(DeskView):
+    access = {"GET": SUPERVISOR, "POST": SUPERVISOR}
+    query_budget = {"GET": 4, "POST": 3}  # count, page; INSERT
+
+    @extend_schema(responses=serializers.HandoffKeywordSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return self.page(selectors.handoff_keyword_list(), serializers.HandoffKeywordSerializer)
+
+    @extend_schema(
+        request=serializers.HandoffKeywordWriteSerializer, responses={201: serializers.HandoffKeywordSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        keyword = services.handoff_keyword_create(**self.validated(serializers.HandoffKeywordWriteSerializer))
+        return Response(serializers.HandoffKeywordSerializer(keyword).data, status=status.HTTP_201_CREATED)
+
+
+class HandoffKeywordDetailView(DeskView):
+    access = {"PATCH": SUPERVISOR, "DELETE": SUPERVISOR}
+    query_budget = {"PATCH": 4, "DELETE": 3}  # the keyword (locked), UPDATE; one DELETE
+
+    @extend_schema(request=serializers.HandoffKeywordWriteSerializer, responses=serializers.HandoffKeywordSerializer)
+    def patch(self, request: Request, keyword_id: int) -> Response:
+        data = self.validated(serializers.HandoffKeywordWriteSerializer)
+        keyword = services.handoff_keyword_update(keyword_id=keyword_id, **data)
+        return Response(serializers.HandoffKeywordSerializer(keyword).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, keyword_id: int) -> Response:
+        services.handoff_keyword_delete(keyword_id=keyword_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CannedResponseDetailView(DeskView):
+    access = {"GET": AGENT, "PATCH": SUPERVISOR, "DELETE": SUPERVISOR}
+    query_budget = {"GET": 3, "PATCH": 4, "DELETE": 3}  # the row; the row (locked), UPDATE; one DELETE
+
+    @extend_schema(responses=CannedResponseSerializer)
+    def get(self, request: Request, canned_id: int) -> Response:
+        canned = selectors.canned_response_get(canned_id=canned_id)
+        if canned is None:
+            raise NotFoundError()
+        return Response(CannedResponseSerializer(canned).data)
+
+    @extend_schema(request=serializers.CannedResponseUpdateSerializer, responses=CannedResponseSerializer)
+    def patch(self, request: Request, canned_id: int) -> Response:
+        data = self.validated(serializers.CannedResponseUpdateSerializer)
+        canned = services.canned_response_update(canned_id=canned_id, **data)
+        return Response(CannedResponseSerializer(canned).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, canned_id: int) -> Response:
+        services.canned_response_delete(canned_id=canned_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BusinessHoursListView(DeskView):
+    access = {"GET": SUPERVISOR, "POST": SUPERVISOR}
+    query_budget = {"GET": 4, "POST": 3}  # count, page; INSERT
+
+    @extend_schema(responses=serializers.BusinessHoursSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return self.page(selectors.business_hours_list(), serializers.BusinessHoursSerializer)
+
+    @extend_schema(
+        request=serializers.BusinessHoursCreateSerializer, responses={201: serializers.BusinessHoursSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        hours = services.business_hours_create(**self.validated(serializers.BusinessHoursCreateSerializer))
+        return Response(serializers.BusinessHoursSerializer(hours).data, status=status.HTTP_201_CREATED)
+
+
+class BusinessHoursDetailView(DeskView):
+    access = {"PATCH": SUPERVISOR, "DELETE": SUPERVISOR}
+    query_budget = {"PATCH": 4, "DELETE": 3}  # the row (locked), UPDATE; one DELETE
+
+    @extend_schema(request=serializers.BusinessHoursUpdateSerializer, responses=serializers.BusinessHoursSerializer)
+    def patch(self, request: Request, hours_id: int) -> Response:
+        data = self.validated(serializers.BusinessHoursUpdateSerializer)
+        hours = services.business_hours_update(hours_id=hours_id, **data)
+        return Response(serializers.BusinessHoursSerializer(hours).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, hours_id: int) -> Response:
+        services.business_hours_delete(hours_id=hours_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- supervisors: operator analytics --------------------------------------------------------
+
+ANALYTICS_DEFAULT_DAYS = 7
+ANALYTICS_MAX_DAYS = 366
+
+
+class OperatorAnalyticsView(DeskView):
+    """Per agent over a window of claims (`from` included, `to` excluded; default the last 7
+    days, at most 366): sessions handled, average first response and resolution, CSAT."""
+
+    access = {"GET": SUPERVISOR}
+    # the figures with the page's total in one grouped query; a page past the end counts apart
+    query_budget = {"GET": Budget(4, fewest=3)}
+
+    @extend_schema(
+        parameters=[serializers.OperatorAnalyticsFilterSerializer],
+        responses=serializers.OperatorAnalyticsPageSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        data = self.validated(serializers.OperatorAnalyticsFilterSerializer, request.query_params)
+        end = data.get("to") or timezone.now()
+        start = data.get("from") or end - dt.timedelta(days=ANALYTICS_DEFAULT_DAYS)
+        if start > end:
+            raise InvalidPeriod()
+        if end - start > dt.timedelta(days=ANALYTICS_MAX_DAYS):
+            raise InvalidPeriod(f"The window is at most {ANALYTICS_MAX_DAYS} days.", field="to")
+        limit, offset = _limit(request), _offset(request)
+        items, total = selectors.operator_analytics(start=start, end=end, limit=limit, offset=offset)
+        if total is None:  # an empty page: past the end, or nobody at all
+            total = selectors.operator_analytics_total(start=start, end=end) if offset else 0
+        return Response({"items": items, "total": total, "limit": limit, "offset": offset, "from": start, "to": end})
