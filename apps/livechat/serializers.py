@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from apps.core.converters import MAX_ID
 from apps.core.strict import QueryParamsSerializer
+from apps.livechat.exceptions import InvalidPeriod
 from apps.livechat.models import (
     BusinessHours,
     CannedResponse,
@@ -328,16 +329,32 @@ class CannedResponseUpdateSerializer(serializers.Serializer):
     content = text_field(MAX_TEXT, required=False)
 
 
+LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?\Z"
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": LOCAL_TIME.replace("\\Z", "$"), "example": "09:00", "description": "HH:MM[:SS]"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in LIVECHAT_TIME_ZONE, `HH:MM` or `HH:MM:SS`: no offset, no fraction
+    (ISO times with an offset would be aware times, which a day's opening hours are not)."""
+
+    def to_internal_value(self, value: Any) -> dt.time:
+        if not isinstance(value, str) or not re.match(LOCAL_TIME, value):
+            self.fail("invalid", format="HH:MM[:SS]")
+        return dt.time.fromisoformat(value)
+
+
 class BusinessHoursCreateSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 Monday .. 6 Sunday.")
-    opens = serializers.TimeField(help_text="In LIVECHAT_TIME_ZONE.")
-    closes = serializers.TimeField(help_text="After opens, the same day.")
+    opens = LocalTimeField(help_text="In LIVECHAT_TIME_ZONE.")
+    closes = LocalTimeField(help_text="After opens, the same day.")
 
 
 class BusinessHoursUpdateSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, required=False)
-    opens = serializers.TimeField(required=False)
-    closes = serializers.TimeField(required=False)
+    opens = LocalTimeField(required=False)
+    closes = LocalTimeField(required=False)
 
 
 class BusinessHoursSerializer(serializers.ModelSerializer):
@@ -350,55 +367,46 @@ class BusinessHoursSerializer(serializers.ModelSerializer):
 # --- operator analytics ---------------------------------------------------------------------
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+MOMENT_HELP = "An ISO date (a whole day) or date-time; without an offset, in LIVECHAT_TIME_ZONE."
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "description": "An ISO date (a whole day) or date-time; without an offset, in LIVECHAT_TIME_ZONE.",
-    }
-)
-class MomentField(serializers.Field):
-    """An ISO date or date-time as an aware datetime: a date is its local midnight (`to` takes
-    the next midnight, so the day is included); a naive time is local (LIVECHAT_TIME_ZONE)."""
-
-    default_error_messages = {"invalid": "Give an ISO date (2026-11-24) or date-time (2026-11-24T09:00:00+09:00)."}
-
-    def __init__(self, *, end_of_day: bool = False, **kwargs: Any) -> None:
-        self.end_of_day = end_of_day
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> dt.datetime:
-        if not isinstance(data, str) or len(data) > 40:
-            self.fail("invalid")
-        zone = ZoneInfo(settings.LIVECHAT_TIME_ZONE)
-        try:
-            if _DATE.match(data):
-                day = dt.date.fromisoformat(data)
-                moment = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-                if self.end_of_day:
-                    moment += dt.timedelta(days=1)
-            else:
-                moment = dt.datetime.fromisoformat(data)
-                if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=zone)
-            return moment.astimezone(dt.UTC)
-        except (ValueError, OverflowError):
-            self.fail("invalid")
-        raise AssertionError  # unreachable: fail() raises
-
-    def to_representation(self, value: dt.datetime) -> str:
-        return value.isoformat()
+def parse_moment(value: str, *, field: str, end_of_day: bool = False) -> dt.datetime:
+    """An ISO date or date-time as an aware UTC datetime: a date is its local midnight (the
+    next one for `to`, so the day is included); a naive time is local (LIVECHAT_TIME_ZONE).
+    A value that is neither is a coded 400 naming the field."""
+    zone = ZoneInfo(settings.LIVECHAT_TIME_ZONE)
+    try:
+        if _DATE.match(value):
+            moment = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=zone)
+            if end_of_day:
+                moment += dt.timedelta(days=1)
+        else:
+            moment = dt.datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+        return moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise InvalidPeriod(
+            f"{field} must be an ISO date (2026-11-24) or date-time (2026-11-24T09:00:00+09:00).", field=field
+        ) from None
 
 
 class OperatorAnalyticsFilterSerializer(QueryParamsSerializer):
-    """`from` and `to` (a Python keyword, hence get_fields)."""
+    """`from` and `to` (a Python keyword, hence get_fields); `period()` parses them."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        fields["from"] = MomentField(required=False, help_text="Start (default: `to` minus 7 days).")
-        fields["to"] = MomentField(required=False, end_of_day=True, help_text="End, excluded (default: now).")
+        for name, default in (("from", "`to` minus 7 days"), ("to", "now; a date includes that day")):
+            fields[name] = serializers.CharField(
+                required=False, max_length=40, trim_whitespace=False, help_text=f"{MOMENT_HELP} Default: {default}."
+            )
         return fields
+
+    def period(self, *, now: dt.datetime, default_days: int) -> tuple[dt.datetime, dt.datetime]:
+        data = self.validated_data
+        end = parse_moment(data["to"], field="to", end_of_day=True) if "to" in data else now
+        start = parse_moment(data["from"], field="from") if "from" in data else end - dt.timedelta(days=default_days)
+        return start, end
 
 
 class OperatorFiguresSerializer(serializers.Serializer):

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -676,13 +676,19 @@ class OperatorAnalyticsView(DeskView):
     query_budget = {"GET": Budget(4, fewest=3)}
 
     @extend_schema(
-        parameters=[serializers.OperatorAnalyticsFilterSerializer],
+        parameters=[
+            serializers.OperatorAnalyticsFilterSerializer,
+            *(
+                OpenApiParameter(item["name"], type=item["schema"], description=item["description"])
+                for item in EnvelopePagination().get_schema_operation_parameters(None)  # type: ignore[arg-type]
+            ),
+        ],
         responses=serializers.OperatorAnalyticsPageSerializer,
     )
     def get(self, request: Request) -> Response:
-        data = self.validated(serializers.OperatorAnalyticsFilterSerializer, request.query_params)
-        end = data.get("to") or timezone.now()
-        start = data.get("from") or end - dt.timedelta(days=ANALYTICS_DEFAULT_DAYS)
+        filters = serializers.OperatorAnalyticsFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        start, end = filters.period(now=timezone.now(), default_days=ANALYTICS_DEFAULT_DAYS)
         if start > end:
             raise InvalidPeriod()
         if end - start > dt.timedelta(days=ANALYTICS_MAX_DAYS):
