@@ -239,18 +239,27 @@ NOT_BLANK = RegexValidator(r"\S", "Must contain a non-space character.")
 SHORTCUT = r"^[A-Za-z0-9_-]{1,50}\Z"
 
 
+class JsonBooleanField(serializers.BooleanField):
+    """A JSON body's boolean is `true` or `false`, as the schema says: not 0, 1 or "yes"."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 def text_field(max_length: int, **kwargs: Any) -> serializers.CharField:
     return serializers.CharField(max_length=max_length, validators=[NOT_BLANK], **kwargs)
 
 
 class IntentCategoryCreateSerializer(serializers.Serializer):
     name = text_field(100)
-    is_active = serializers.BooleanField(required=False, default=True)
+    is_active = JsonBooleanField(required=False, default=True)
 
 
 class IntentCategoryUpdateSerializer(serializers.Serializer):
     name = text_field(100, required=False)
-    is_active = serializers.BooleanField(required=False)
+    is_active = JsonBooleanField(required=False)
 
 
 class IntentCategorySerializer(serializers.ModelSerializer):
@@ -292,7 +301,7 @@ class IntentResponseCreateSerializer(serializers.Serializer):
         required=False, default=dict, help_text="The LINE message object for any reply_type but text."
     )
     order = serializers.IntegerField(min_value=0, max_value=MAX_ORDER, required=False, default=0)
-    is_active = serializers.BooleanField(required=False, default=True)
+    is_active = JsonBooleanField(required=False, default=True)
 
 
 class IntentResponseUpdateSerializer(serializers.Serializer):
@@ -300,7 +309,7 @@ class IntentResponseUpdateSerializer(serializers.Serializer):
     text_content = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     payload = serializers.DictField(required=False)
     order = serializers.IntegerField(min_value=0, max_value=MAX_ORDER, required=False)
-    is_active = serializers.BooleanField(required=False)
+    is_active = JsonBooleanField(required=False)
 
 
 class IntentResponseSerializer(serializers.ModelSerializer):
@@ -358,6 +367,9 @@ class BusinessHoursUpdateSerializer(serializers.Serializer):
 
 
 class BusinessHoursSerializer(serializers.ModelSerializer):
+    opens = LocalTimeField(read_only=True)
+    closes = LocalTimeField(read_only=True)
+
     class Meta:
         model = BusinessHours
         fields = ("id", "weekday", "opens", "closes")
