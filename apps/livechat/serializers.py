@@ -235,7 +235,9 @@ class KpisSerializer(serializers.Serializer):
 # rules across fields (a text response has text, opens before closes) and duplicates are the
 # services', coded 400s naming the field.
 
-NOT_BLANK = RegexValidator(r"\S", "Must contain a non-space character.")
+# the schema's patterns say what DRF refuses anyway (blank after trimming, NUL characters)
+NOT_BLANK = RegexValidator(r"^[^\x00]*[^\s\x00][^\x00]*\Z", "Must contain a non-space character and no NUL.")
+NO_NUL = RegexValidator(r"^[^\x00]*\Z", "Must not contain NUL characters.")
 SHORTCUT = r"^[A-Za-z0-9_-]{1,50}\Z"
 
 
@@ -296,7 +298,9 @@ MAX_ORDER = 32767  # PositiveSmallIntegerField
 
 class IntentResponseCreateSerializer(serializers.Serializer):
     reply_type = serializers.ChoiceField(choices=IntentResponse.ReplyType.choices)
-    text_content = serializers.CharField(max_length=MAX_TEXT, required=False, default="", allow_blank=True)
+    text_content = serializers.CharField(
+        max_length=MAX_TEXT, required=False, default="", allow_blank=True, validators=[NO_NUL]
+    )
     payload = serializers.DictField(
         required=False, default=dict, help_text="The LINE message object for any reply_type but text."
     )
@@ -306,7 +310,7 @@ class IntentResponseCreateSerializer(serializers.Serializer):
 
 class IntentResponseUpdateSerializer(serializers.Serializer):
     reply_type = serializers.ChoiceField(choices=IntentResponse.ReplyType.choices, required=False)
-    text_content = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    text_content = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, validators=[NO_NUL])
     payload = serializers.DictField(required=False)
     order = serializers.IntegerField(min_value=0, max_value=MAX_ORDER, required=False)
     is_active = JsonBooleanField(required=False)
@@ -410,7 +414,11 @@ class OperatorAnalyticsFilterSerializer(QueryParamsSerializer):
         fields = super().get_fields()
         for name, default in (("from", "`to` minus 7 days"), ("to", "now; a date includes that day")):
             fields[name] = serializers.CharField(
-                required=False, max_length=40, trim_whitespace=False, help_text=f"{MOMENT_HELP} Default: {default}."
+                required=False,
+                max_length=40,
+                trim_whitespace=False,
+                validators=[NO_NUL],
+                help_text=f"{MOMENT_HELP} Default: {default}.",
             )
         return fields
 

@@ -1037,6 +1037,16 @@ def intent_keyword_delete(*, category_id: int, keyword_id: int) -> None:
     _deleted(IntentKeyword, pk=keyword_id, category_id=category_id)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def _reply_checked(*, reply_type: str, text_content: str, payload: dict[str, Any]) -> None:
     """A text response is its text_content; any other type is its payload, a LINE message
     object of that type as the SDK takes it (checked now, or every send would fail)."""
@@ -1050,8 +1060,11 @@ def _reply_checked(*, reply_type: str, text_content: str, payload: dict[str, Any
         raise InvalidReply(f"A {reply_type} response needs its LINE message object in payload.")
     if payload.get("type") != reply_type:
         raise InvalidReply(f'payload.type must be "{reply_type}", the reply_type.')
-    if len(json.dumps(payload)) > MAX_PAYLOAD_CHARS:
+    as_json = json.dumps(payload)
+    if len(as_json) > MAX_PAYLOAD_CHARS:
         raise InvalidReply(f"payload is over {MAX_PAYLOAD_CHARS} characters as JSON.")
+    if _has_nul(payload):  # PostgreSQL's jsonb refuses them
+        raise InvalidReply("payload must not contain NUL characters.")
     problem = line.message_object_problem(payload)
     if problem is not None:
         raise InvalidReply(f"payload is not a LINE {reply_type} message: {problem}")

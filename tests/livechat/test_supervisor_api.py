@@ -195,7 +195,8 @@ def test_categories_crud_with_counts_and_a_cascading_delete(boss):
     assert [c["name"] for c in boss.get(f"{API}/intents/categories/").json()["items"]] == ["Hours", "Prices"]
     empty = boss.patch(url, {}, format="json")
     assert empty.status_code == 400 and empty.json()["code"] == "empty_update"
-    assert boss.post(f"{API}/intents/categories/", {"name": "   "}, format="json").status_code == 400
+    for blank in ("   ", "a\x00b"):
+        assert boss.post(f"{API}/intents/categories/", {"name": blank}, format="json").status_code == 400
     assert boss.delete(url).status_code == 204
     assert not IntentKeyword.objects.filter(category_id=category["id"]).exists()
     assert not IntentResponse.objects.filter(category_id=category["id"]).exists()
@@ -267,6 +268,9 @@ def test_responses_are_checked_as_line_messages(boss):
         post({"reply_type": "flex", "payload": {"type": "flex", "altText": "x" * 20_000, "contents": {}}}),
         "payload",
         "invalid_reply",
+    )
+    _field_error(
+        post({"reply_type": "sticker", "payload": {**STICKER, "packageId": "4\x006"}}), "payload", "invalid_reply"
     )
     unknown = post({"reply_type": "poll", "text_content": "x"})
     assert unknown.status_code == 400 and "reply_type" in unknown.json()
