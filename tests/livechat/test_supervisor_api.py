@@ -195,7 +195,7 @@ def test_categories_crud_with_counts_and_a_cascading_delete(boss):
     assert [c["name"] for c in boss.get(f"{API}/intents/categories/").json()["items"]] == ["Hours", "Prices"]
     empty = boss.patch(url, {}, format="json")
     assert empty.status_code == 400 and empty.json()["code"] == "empty_update"
-    for blank in ("   ", "a\x00b"):
+    for blank in ("   ", "a\x00b", "\x1c", " \ufeff "):
         assert boss.post(f"{API}/intents/categories/", {"name": blank}, format="json").status_code == 400
     assert boss.delete(url).status_code == 204
     assert not IntentKeyword.objects.filter(category_id=category["id"]).exists()
