@@ -21,8 +21,7 @@ from apps.accounts.services import token_for_user
 from tests.accounts.factories import UserFactory
 from tests.liveserver import ROOT, uvicorn_server
 
-# the run's own limit is the subprocess timeout (240 s): on a loaded machine it passes the suite's 120 s
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 MAX_EXAMPLES_PER_OPERATION = 5
 SEED = 1
