@@ -75,14 +75,28 @@ def livechat_roles(*, user) -> set[str]:
     )
 
 
+def _agent_role() -> Any:
+    """Who holds `livechat.agent` (own or through a group) or is a superuser, as EXISTS
+    subqueries on the user's row: no OR over two many-valued joins and no DISTINCT."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef, Q
+
+    user_model = get_user_model()
+    own = user_model.user_permissions.through.objects.filter(
+        user_id=OuterRef("pk"), permission__codename="agent", permission__content_type__app_label="livechat"
+    )
+    via_group = user_model.groups.through.objects.filter(
+        user_id=OuterRef("pk"),
+        group__permissions__codename="agent",
+        group__permissions__content_type__app_label="livechat",
+    )
+    return Q(is_superuser=True) | Exists(own) | Exists(via_group)
+
+
 def agent_queryset() -> QuerySet[Any]:
     from django.contrib.auth import get_user_model
-    from django.db.models import Q
 
-    perm = Q(user_permissions__codename="agent", user_permissions__content_type__app_label="livechat") | Q(
-        groups__permissions__codename="agent", groups__permissions__content_type__app_label="livechat"
-    )
-    return get_user_model().objects.filter(is_active=True).filter(perm | Q(is_superuser=True)).distinct()
+    return get_user_model().objects.filter(is_active=True).filter(_agent_role())
 
 
 def is_agent(user_id: int) -> bool:
@@ -97,7 +111,7 @@ def agent_loads(*, agent_ids: set[int] | list[int], now: dt.datetime | None = No
     `agent_ids` who are active agents, in one query (per agent: two EXISTS for the role, the
     active count on the `(operator, status)` index, the latest claim on the `claimed_at` index)."""
     from django.contrib.auth import get_user_model
-    from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subquery
+    from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
     from django.db.models.functions import Coalesce
 
     if not agent_ids:
@@ -118,19 +132,9 @@ def agent_loads(*, agent_ids: set[int] | list[int], now: dt.datetime | None = No
         .values("at")
     )
     user_model = get_user_model()
-    # agents by EXISTS, not agent_queryset()'s OR over two many-valued joins (a row per
-    # permission and group, then DISTINCT: seconds with the subqueries below run per row)
-    own = user_model.user_permissions.through.objects.filter(
-        user_id=OuterRef("pk"), permission__codename="agent", permission__content_type__app_label="livechat"
-    )
-    via_group = user_model.groups.through.objects.filter(
-        user_id=OuterRef("pk"),
-        group__permissions__codename="agent",
-        group__permissions__content_type__app_label="livechat",
-    )
     rows = (
         user_model.objects.filter(pk__in=list(agent_ids), is_active=True)
-        .filter(Q(is_superuser=True) | Exists(own) | Exists(via_group))
+        .filter(_agent_role())
         .annotate(
             active=Coalesce(Subquery(active, output_field=IntegerField()), 0),
             last_assigned=Subquery(last),
