@@ -7,8 +7,10 @@ tests/projects/test_builders.py proves each equals its serializer for the same r
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
+
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.builders import current_zone, iso_date, iso_datetime
@@ -84,8 +86,33 @@ def task_detail_from_model(task: Task) -> dict[str, Any]:
     )
 
 
-def project_item(row: Row, counts: dict[str, int] | None, zone: tzinfo | None = None) -> dict[str, Any]:
-    """ProjectSerializer, from a `selectors.PROJECT_ROW_FIELDS` row and its cached counts."""
+def _status_brief(status_id: int | None, name: str | None, category: str | None) -> dict[str, Any] | None:
+    return None if status_id is None else {"id": status_id, "name": name, "category": category}
+
+
+def project_item(
+    row: Row, counts: dict[str, int] | None, zone: tzinfo | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """ProjectSerializer, from a `selectors.PROJECT_ROW_FIELDS` row and its cached counts (`now`:
+    whether the override still applies, read once per page)."""
+    now = now or timezone.now()
+    override = None
+    effective = _status_brief(row["derived_status_id"], row["derived_status__name"], row["derived_status__category"])
+    if row["override_status_id"] is not None:
+        expires_at = row["override_expires_at"]
+        active = expires_at is None or expires_at > now
+        status = _status_brief(
+            row["override_status_id"], row["override_status__name"], row["override_status__category"]
+        )
+        override = {
+            "status": status,
+            "reason": row["override_reason"],
+            "by": _user(row["override_by_id"], row["override_by__username"]),
+            "expires_at": iso_datetime(expires_at, zone),
+            "active": active,
+        }
+        if active:
+            effective = status
     return {
         "id": row["id"],
         "key": row["key"],
@@ -96,6 +123,8 @@ def project_item(row: Row, counts: dict[str, int] | None, zone: tzinfo | None = 
         "counts": counts if counts is not None else empty_counts(),
         "created_at": iso_datetime(row["created_at"], zone),
         "archived_at": iso_datetime(row["archived_at"], zone),
+        "override": override,
+        "effective_status": effective,
     }
 
 

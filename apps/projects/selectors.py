@@ -66,16 +66,25 @@ PROJECT_ROW_FIELDS = (
     "name",
     "derived_status_id",
     "derived_status__name",
+    "derived_status__category",
     "my_role",
     "counts_version",  # the version of its cached counts
     "created_at",
     "archived_at",
+    # the override, its status and author joined (LEFT JOINs on the page's rows, no query of their own)
+    "override_status_id",
+    "override_status__name",
+    "override_status__category",
+    "override_reason",
+    "override_by_id",
+    "override_by__username",
+    "override_expires_at",
 )
 
 
 def project_list_rows(*, user) -> QuerySet[Project, dict[str, Any]]:
     """The caller's live projects as `PROJECT_ROW_FIELDS` rows, newest first (builders.project_item)."""
-    # one page query: role and derived status's name joined, nothing else of either row
+    # one page query: role, derived status, override status and author joined, nothing else of those rows
     return Project.objects.visible_to(user).with_role(user).order_by("-id").values(*PROJECT_ROW_FIELDS)
 
 

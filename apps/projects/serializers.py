@@ -66,43 +66,6 @@ class StatsSerializer(CountsSerializer):
     derived_status = serializers.ChoiceField(choices=sorted(DERIVED_STATUS_NAMES.values()))
 
 
-class ProjectSerializer(serializers.ModelSerializer):
-    """A project in a list: counts come from `context["counts"]` (one lookup for the page)."""
-
-    derived_status = serializers.SerializerMethodField()
-    derived_status_id = serializers.IntegerField(read_only=True, allow_null=True)
-    # a plain string in the schema: the role enum is already named by MemberSerializer.role
-    my_role = serializers.CharField(read_only=True, help_text="admin, editor or viewer")
-    counts = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Project
-        fields: tuple[str, ...] = (
-            "id",
-            "key",
-            "name",
-            "derived_status",
-            "derived_status_id",
-            "my_role",
-            "counts",
-            "created_at",
-            "archived_at",
-        )
-        read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_derived_status(self, project: Project) -> str | None:
-        status = project.derived_status
-        return None if status is None else status.name
-
-    @extend_schema_field(CountsSerializer)
-    def get_counts(self, project: Project) -> dict[str, int]:
-        counts = getattr(project, "counts", None)
-        if counts is None:
-            counts = self.context.get("counts", {}).get(project.pk)
-        return counts if counts is not None else empty_counts()
-
-
 class StatusBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
@@ -121,24 +84,47 @@ def _status_brief(status: TaskStatus | None) -> dict | None:
     return None if status is None else {"id": status.pk, "name": status.name, "category": status.category}
 
 
-class ProjectDetailSerializer(ProjectSerializer):
-    """A project with its override (status, reason, by, expiry) and `effective_status`: the
-    override's status while it applies, else the derived one."""
+class ProjectSerializer(serializers.ModelSerializer):
+    """A project in a list: counts come from `context["counts"]` (one lookup for the page); its
+    override (status, reason, by, expiry) and `effective_status`: the override's status while
+    it applies, else the derived one (builders.project_item writes the same from the list's row)."""
 
+    derived_status = serializers.SerializerMethodField()
+    derived_status_id = serializers.IntegerField(read_only=True, allow_null=True)
+    # a plain string in the schema: the role enum is already named by MemberSerializer.role
+    my_role = serializers.CharField(read_only=True, help_text="admin, editor or viewer")
+    counts = serializers.SerializerMethodField()
     override = serializers.SerializerMethodField()
     effective_status = serializers.SerializerMethodField()
-    application_id = serializers.IntegerField(read_only=True, help_text="The project's workspace.")
 
-    class Meta(ProjectSerializer.Meta):
-        fields = (
-            *ProjectSerializer.Meta.fields,
-            "description",
-            "created_by_id",
-            "application_id",
+    class Meta:
+        model = Project
+        fields: tuple[str, ...] = (
+            "id",
+            "key",
+            "name",
+            "derived_status",
+            "derived_status_id",
+            "my_role",
+            "counts",
+            "created_at",
+            "archived_at",
             "override",
             "effective_status",
         )
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_derived_status(self, project: Project) -> str | None:
+        status = project.derived_status
+        return None if status is None else status.name
+
+    @extend_schema_field(CountsSerializer)
+    def get_counts(self, project: Project) -> dict[str, int]:
+        counts = getattr(project, "counts", None)
+        if counts is None:
+            counts = self.context.get("counts", {}).get(project.pk)
+        return counts if counts is not None else empty_counts()
 
     @extend_schema_field(OverrideSerializer(allow_null=True))
     def get_override(self, project: Project) -> dict | None:
@@ -160,6 +146,16 @@ class ProjectDetailSerializer(ProjectSerializer):
         if project.override_active(timezone.now()):
             return _status_brief(project.override_status)
         return _status_brief(project.derived_status)
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    """A project as the list shows it, with its description, creator and workspace."""
+
+    application_id = serializers.IntegerField(read_only=True, help_text="The project's workspace.")
+
+    class Meta(ProjectSerializer.Meta):
+        fields = (*ProjectSerializer.Meta.fields, "description", "created_by_id", "application_id")
+        read_only_fields = fields
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -106,8 +107,8 @@ class ProjectListView(BriskView):
 
 def _projects_with_counts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     counts = selectors.project_counts_many(versions={row["id"]: row["counts_version"] for row in rows})
-    zone = current_zone()
-    return [builders.project_item(row, counts.get(row["id"]), zone) for row in rows]
+    zone, now = current_zone(), timezone.now()
+    return [builders.project_item(row, counts.get(row["id"]), zone, now) for row in rows]
 
 
 class ProjectDetailView(ProjectView):

@@ -106,6 +106,43 @@ def test_project_list_budget_cold_cache(client_for):
     assert_query_budget(request=request, add_rows=add_projects, budget=budget, expect_items=page_size)
 
 
+def test_list_shows_derived_override_and_effective_status_like_the_detail(client_for):
+    team = make_team()
+    issue = team.project.statuses.get(category="issue")
+    admin = client_for(team.admin)
+    body = {"status_id": issue.pk, "reason": "outage"}
+    assert admin.put(f"/api/projects/{team.project.pk}/override-status/", body).status_code == 200
+    [item] = client_for(team.viewer).get("/api/projects/").json()["items"]
+    detail = client_for(team.viewer).get(f"/api/projects/{team.project.pk}/").json()
+    assert item["derived_status"] == "Todo"
+    assert item["effective_status"] == {"id": issue.pk, "name": "Issue", "category": "issue"}
+    assert item["override"]["reason"] == "outage" and item["override"]["by"]["id"] == team.admin.pk
+    for field in ("derived_status", "derived_status_id", "override", "effective_status", "counts", "my_role"):
+        assert item[field] == detail[field], field
+    assert admin.delete(f"/api/projects/{team.project.pk}/override-status/").status_code == 204
+    [item] = client_for(team.viewer).get("/api/projects/").json()["items"]
+    assert item["override"] is None and item["effective_status"]["name"] == "Todo"
+
+
+def test_project_list_budget_with_overrides(client_for):
+    """Overrides (their status and author joined into the page) add no query."""
+    user = UserFactory()
+    client = client_for(user)
+
+    def add_projects(n):
+        for _ in range(n):
+            project = make_project(admin=user)
+            Project.objects.filter(pk=project.pk).update(
+                override_status=project.statuses.get(category="done"), override_reason="r", override_by=user
+            )
+        client.get("/api/projects/")  # warm the counts
+
+    budget = declared("GET", "/api/projects/").fewest
+    assert_query_budget(
+        request=lambda: client.get("/api/projects/"), add_rows=add_projects, budget=budget, expect_items=page_size
+    )
+
+
 def test_project_list_budget_warm_cache(client_for):
     user = UserFactory()
     client = client_for(user)

@@ -97,15 +97,41 @@ def test_project_list_builder_equals_project_serializer(edge_tasks):
     project, admin = edge_tasks
     empty = make_project(admin=admin)  # no tasks: its counts come back empty
     Project.objects.filter(pk=empty.pk).update(derived_status=None)  # the join finds nothing
+    # overrides: one that applies (no expiry), one expired, one whose author was deleted
+    issue = project.statuses.get(category="issue")
+    Project.objects.filter(pk=project.pk).update(override_status=issue, override_reason="outage ✓", override_by=admin)
+    expired = make_project(admin=admin)
+    Project.objects.filter(pk=expired.pk).update(
+        override_status=expired.statuses.get(category="done"),
+        override_reason="r",
+        override_by=admin,
+        override_expires_at=timezone.now() - datetime.timedelta(seconds=1),
+    )
+    orphan = make_project(admin=admin)
+    Project.objects.filter(pk=orphan.pk).update(
+        override_status=orphan.statuses.get(category="review"),
+        override_reason="gone",
+        override_by=None,
+        override_expires_at=datetime.datetime(2999, 1, 1, 0, 0, 0, 123456, tzinfo=datetime.UTC),
+    )
     rows = list(selectors.project_list_rows(user=admin))
-    assert {row["id"] for row in rows} == {project.pk, empty.pk}
-    counts = {project.pk: selectors.project_counts_for_id(project_id=project.pk)}  # `empty` has none: a miss
+    assert {row["id"] for row in rows} == {project.pk, empty.pk, expired.pk, orphan.pk}
+    counts = {project.pk: selectors.project_counts_for_id(project_id=project.pk)}  # the others: a miss
     instances = list(
-        Project.objects.visible_to(admin).with_role(admin).select_related("derived_status").order_by("-id")
+        Project.objects.visible_to(admin)
+        .with_role(admin)
+        .select_related("derived_status", "override_status", "override_by")
+        .order_by("-id")
     )
     built = [builders.project_item(row, counts.get(row["id"])) for row in rows]
     assert _json(built) == _json(ProjectSerializer(instances, many=True, context={"counts": counts}).data)
-    assert built[0]["derived_status"] is None and built[0]["counts"]["total"] == 0
+    by_id = {item["id"]: item for item in built}
+    assert by_id[empty.pk]["derived_status"] is None and by_id[empty.pk]["counts"]["total"] == 0
+    assert by_id[empty.pk]["effective_status"] is None and by_id[empty.pk]["override"] is None
+    assert by_id[project.pk]["effective_status"]["id"] == issue.pk and by_id[project.pk]["override"]["active"]
+    assert by_id[expired.pk]["override"]["active"] is False
+    assert by_id[expired.pk]["effective_status"]["name"] == by_id[expired.pk]["derived_status"] == "Todo"
+    assert by_id[orphan.pk]["override"]["by"] is None and by_id[orphan.pk]["effective_status"]["name"] == "In Review"
 
 
 def test_my_projects_builder_equals_my_project_serializer(edge_tasks):
