@@ -39,9 +39,29 @@ def task_event_data(task: Task) -> dict[str, Any]:
 
 
 def broadcast_task(event: str, task: Task, actor: User, **extra: Any) -> None:
-    """`task.<event>` to the task's board, after commit."""
+    """`task.<event>` to the task's board and, for any change to an existing task (edit, move,
+    assignee, archive, unarchive), `task.updated` with the same data to the task's detail
+    viewers, after commit. The task is the whole task, counters included (`comment_count`,
+    `checklist_total`, `checklist_done`: columns of the row the service locked)."""
     data = {"task": task_event_data(task), "changed_by": user_brief(actor), **extra}
     broadcast(project_group(task.project_id), event, data)
+    if event != "task.created":  # nobody has the detail of a task that did not exist open
+        broadcast(task_group(task.pk), "task.updated", data)
+
+
+def task_deleted_event(*, project_id: int, data: dict[str, Any], actor: User) -> None:
+    """`task.deleted` (the task as it was) to the board and the task's detail viewers, after commit."""
+    payload = {"task": data, "changed_by": user_brief(actor)}
+    broadcast(project_group(project_id), "task.deleted", payload)
+    broadcast(task_group(data["id"]), "task.deleted", payload)
+
+
+def tasks_archived_event(*, project_id: int, tasks: list[dict[str, Any]]) -> None:
+    """The sweep's `tasks.archived` `{project_id, count}` to the board, and `task.updated` with
+    each archived task to its detail viewers, after commit."""
+    broadcast(project_group(project_id), "tasks.archived", {"project_id": project_id, "count": len(tasks)})
+    for task in tasks:
+        broadcast(task_group(task["id"]), "task.updated", {"task": task, "changed_by": None})
 
 
 def member_event(event: str, *, project_id: int, user: User, role: str | None = None) -> None:

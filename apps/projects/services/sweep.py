@@ -9,9 +9,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.realtime import broadcast
-from apps.projects.events import project_group
+from apps.projects.builders import task_detail_item
+from apps.projects.events import tasks_archived_event
 from apps.projects.models import Project, Task, TaskStatus
+from apps.projects.selectors import TASK_DETAIL_ROW_FIELDS, subtask_count
 from apps.projects.services.board import recount
 from apps.projects.services.projects import overrides_clear_expired
 
@@ -35,11 +36,20 @@ def tasks_archive_done(*, now: datetime.datetime | None = None, older_than_days:
             project = Project.objects.select_for_update().filter(pk=project_id).first()
             if project is None:
                 continue
-            n = due.filter(project_id=project_id).update(
+            # the tasks as they will be (their detail viewers get each one), read under the project's lock
+            rows = list(
+                due.filter(project_id=project_id)
+                .annotate(subtask_count=subtask_count())
+                .values(*TASK_DETAIL_ROW_FIELDS)
+            )
+            if not rows:
+                continue
+            n = Task.objects.filter(pk__in=[row["id"] for row in rows]).update(
                 archived_at=now, updated_at=now, row_version=F("row_version") + 1
             )
             archived += n
-            if n:
-                recount(project)
-                broadcast(project_group(project_id), "tasks.archived", {"project_id": project_id, "count": n})
+            recount(project)
+            for row in rows:
+                row.update(archived_at=now, updated_at=now, row_version=row["row_version"] + 1)
+            tasks_archived_event(project_id=project_id, tasks=[task_detail_item(row) for row in rows])
     return archived

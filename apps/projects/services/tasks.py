@@ -10,9 +10,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.realtime import broadcast
 from apps.core.services import model_update
-from apps.projects.events import broadcast_task, project_group, status_brief, task_event_data, user_brief
+from apps.projects.events import broadcast_task, status_brief, task_deleted_event, task_event_data
 from apps.projects.exceptions import (
     AnchorNotInColumn,
     AnchorsOutOfOrder,
@@ -439,7 +438,7 @@ def task_delete(*, project: Project, actor: User, task_id: int) -> None:
     data = task_event_data(task)
     task.delete()
     recount(locked_project)
-    broadcast(project_group(project.pk), "task.deleted", {"task": data, "changed_by": user_brief(actor)})
+    task_deleted_event(project_id=project.pk, data=data, actor=actor)
 
 
 @transaction.atomic
