@@ -369,6 +369,8 @@ JOBS_CLAIM_LEASE_S = envint("JOBS_CLAIM_LEASE_S", 30, minimum=1)
 # The longest an `@internal` job's function may run before its task fails.
 JOBS_INTERNAL_TIME_LIMIT_S = envint("JOBS_INTERNAL_TIME_LIMIT_S", 60, minimum=1)
 PROJECTS_ARCHIVE_DONE_AFTER_DAYS = envint("PROJECTS_ARCHIVE_DONE_AFTER_DAYS", 7, minimum=1)
+# Seconds a board or task socket's presence outlives its process (renewed every third of it).
+PROJECTS_PRESENCE_TTL_S = envint("PROJECTS_PRESENCE_TTL_S", 60, minimum=2)
 
 # --- Content-Security-Policy (django-csp; apps.core.csp) ---------------------
 # Scripts only from this origin, no inline script (silk's few inline handlers are allowed

@@ -200,6 +200,7 @@ STRANGER = {
             ("archived-project-list", "projects/archived/", {"GET": 404}),
         )
     },
+    "projects:presence": (lambda w: f"/api/projects/{w.project}/presence/", {"GET": 404}),
     # live chat: a non-agent is refused before any contact is looked up; LINE's webhook wants its signature
     "livechat:webhook": (lambda w: "/api/livechat/webhook/", {"POST": 401}),
     **{

@@ -229,3 +229,14 @@ class AssigneeNotWorkspaceWriter(ApplicationError):
     code = "assignee_not_workspace_writer"
     field = "assignee_id"
     default_message = "The assignee must be an owner or editor of the project's workspace."
+
+
+# --- presence ---------------------------------------------------------------------------
+
+
+class PresenceUnavailable(ApplicationError):
+    """Presence lives in Redis only: without it there is no honest answer (sockets stay open)."""
+
+    status_code = 503
+    code = "presence_unavailable"
+    default_message = "Presence is unavailable right now; try again."

@@ -317,6 +317,23 @@ class MyProjectSerializer(ProjectSerializer):
         read_only_fields = fields
 
 
+class PresentUserSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    since = serializers.DateTimeField(read_only=True, help_text="When their earliest open socket there opened.")
+
+
+class PresenceSerializer(serializers.Serializer):
+    """Who has the project open (apps.projects.presence writes this shape), earliest first."""
+
+    board = PresentUserSerializer(many=True, read_only=True, help_text="Users with the board open.")
+    tasks = serializers.DictField(
+        child=PresentUserSerializer(many=True),
+        read_only=True,
+        help_text="Task id → users with that task's detail open (tasks nobody has open are absent).",
+    )
+
+
 # --- input ----------------------------------------------------------------------------------
 
 

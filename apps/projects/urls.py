@@ -37,4 +37,5 @@ urlpatterns = [
         views.ChecklistMoveView.as_view(),
         name="checklist-move",
     ),
+    path("<id:project_id>/presence/", views.PresenceView.as_view(), name="presence"),
 ]

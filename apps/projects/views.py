@@ -19,7 +19,7 @@ from apps.core.api import AUTHENTICATED, MEMBER, BriskView, Budget, ScopedView
 from apps.core.builders import current_zone
 from apps.core.idempotency import idempotent
 from apps.core.pagination import BeforeIdCursorPagination
-from apps.projects import builders, events, selectors, services
+from apps.projects import builders, events, presence, selectors, services
 from apps.projects.exceptions import AdminRequired, WriteForbidden
 from apps.projects.models import Project, ProjectMember
 from apps.projects.pagination import ArchivedCursorPagination
@@ -35,6 +35,7 @@ from apps.projects.serializers import (
     MemberUpdateSerializer,
     MentionSerializer,
     OverrideSetSerializer,
+    PresenceSerializer,
     ProjectCreateInSerializer,
     ProjectDetailSerializer,
     ProjectSerializer,
@@ -536,3 +537,20 @@ class ProjectUnarchiveView(ProjectView):
     def post(self, request: Request, project_id: int) -> Response:
         services.project_unarchive(project=self.scope)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- presence ------------------------------------------------------------------------------------
+
+
+class PresenceView(ProjectView):
+    """Who has the project's board or one of its tasks open right now, on any server process
+    (`presence.changed` on the board socket keeps a client's copy current)."""
+
+    serializer_class = PresenceSerializer
+    access = {"GET": MEMBER}
+    # token, project with role; the presence itself is one Redis script call, no query
+    query_budget = {"GET": 2}
+
+    @extend_schema(responses={200: PresenceSerializer, 503: OpenApiResponse(description="Redis is unreachable")})
+    def get(self, request: Request, project_id: int) -> Response:
+        return Response(presence.project_presence(project_id=self.scope.pk))
