@@ -9,6 +9,7 @@ from apps.accounts.services import token_for_user
 from apps.projects import services
 from config.asgi import application
 from tests.projects.factories import make_task, make_team
+from tests.projects.sockets import QuietCommunicator
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +18,7 @@ ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
 
 async def connect(path: str, user) -> WebsocketCommunicator:
     token = await database_sync_to_async(token_for_user)(user=user)
-    communicator = WebsocketCommunicator(application, f"{path}?token={token}", headers=ORIGIN)
+    communicator = QuietCommunicator(application, f"{path}?token={token}", headers=ORIGIN)
     connected, _ = await communicator.connect()
     assert connected
     return communicator

@@ -14,6 +14,7 @@ from apps.projects.consumers import ProjectConsumer
 from apps.projects.models import TaskStatus
 from config.asgi import application
 from tests.projects.factories import make_team
+from tests.projects.sockets import QuietCommunicator
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +23,7 @@ ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
 
 async def connect(project_id: int, user) -> WebsocketCommunicator:
     token = await database_sync_to_async(token_for_user)(user=user)
-    communicator = WebsocketCommunicator(application, f"/ws/projects/{project_id}/?token={token}", headers=ORIGIN)
+    communicator = QuietCommunicator(application, f"/ws/projects/{project_id}/?token={token}", headers=ORIGIN)
     connected, _ = await communicator.connect()
     assert connected
     return communicator
@@ -127,7 +128,7 @@ async def test_stranger_is_refused_and_viewer_accepted():
 
 async def test_anonymous_is_refused():
     team = await database_sync_to_async(make_team)()
-    communicator = WebsocketCommunicator(application, f"/ws/projects/{team.project.pk}/", headers=ORIGIN)
+    communicator = QuietCommunicator(application, f"/ws/projects/{team.project.pk}/", headers=ORIGIN)
     await communicator.connect()
     assert (await communicator.receive_output(timeout=5))["code"] == 4401
 

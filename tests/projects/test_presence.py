@@ -354,6 +354,7 @@ async def test_presence_across_two_processes_and_expiry_when_one_dies(client_for
 # --- the embedded default: this process's memory ---------------------------------------------
 
 
+@pytest.mark.django_db  # no query runs; the session fixtures expect the test database
 def test_local_store_has_the_scripts_semantics(monkeypatch):
     store = presence._LocalStore()
     clock = [1000.0]
@@ -372,3 +373,77 @@ def test_local_store_has_the_scripts_semantics(monkeypatch):
     first, _, gone = store.enter(7, "b|3|y", "cy", TTL)
     assert sorted(gone) == ["b|2|1001.000000|bob", "t9|1|1000.000000|ann"]
     assert store.read(7) == [("b|3|y", f"{clock[0]:.6f}|cy")]
+
+
+EMBEDDED = r"""
+import asyncio, django, json
+django.setup()
+from io import StringIO
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+assert not settings.REDIS_URL
+settings.ALLOWED_HOSTS = ["*"]
+call_command("migrate", stdout=StringIO(), verbosity=0)
+from channels.routing import URLRouter
+from apps.accounts.models import User
+from apps.projects import services
+from apps.projects.routing import websocket_urlpatterns
+
+ann, bob = User.objects.create_user("ann"), User.objects.create_user("bob")
+project = services.project_create(user=ann, key="EMB", name="embedded")
+services.member_add(project=project, username="bob", role="viewer")
+users = {"ann": ann, "bob": bob}
+rest = Client()
+rest.force_login(ann)  # a session: the sockets below get their user in the scope
+url = f"/api/projects/{project.pk}/presence/"
+router = URLRouter(websocket_urlpatterns)
+
+async def main():
+    sockets = []
+    async def open_board(name):
+        socket = WebsocketCommunicator(router, f"/ws/projects/{project.pk}/")
+        socket.scope["user"] = users[name]
+        assert (await socket.connect(timeout=5))[0]
+        assert (await socket.receive_json_from(timeout=5))["type"] == "subscribed"
+        sockets.append(socket)
+        return socket
+    try:
+        watcher = await open_board("ann")
+        assert (await watcher.receive_json_from(timeout=5))["data"]["user"]["username"] == "ann"
+        board = await open_board("bob")
+        event = await watcher.receive_json_from(timeout=5)
+        assert event["type"] == "presence.changed" and event["data"]["present"], event
+        body = (await database_sync_to_async(rest.get)(url)).json()
+        assert [user["username"] for user in body["board"]] == ["ann", "bob"], body
+        await board.disconnect()
+        sockets.remove(board)
+        event = await watcher.receive_json_from(timeout=5)
+        assert event["data"]["user"]["username"] == "bob" and not event["data"]["present"], event
+        body = (await database_sync_to_async(rest.get)(url)).json()
+        assert [user["username"] for user in body["board"]] == ["ann"], body
+    finally:
+        for socket in sockets:
+            await socket.disconnect()
+
+asyncio.run(main())
+print("embedded presence ok")
+"""
+
+
+@pytest.mark.django_db  # no query runs here; the session fixtures expect the test database
+def test_presence_on_the_embedded_default(tmp_path):
+    """Without Redis (SQLite, the in-memory layer: one process) presence lives in the process."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'brisk.sqlite3'}", DJANGO_SETTINGS_MODULE="config.settings")
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", EMBEDDED], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "embedded presence ok" in result.stdout
