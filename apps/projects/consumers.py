@@ -9,6 +9,8 @@ entered once the socket follows its groups, left on disconnect.
 
 from __future__ import annotations
 
+import asyncio
+
 from channels.db import database_sync_to_async
 
 from apps.core.realtime import BriskConsumer
@@ -45,7 +47,8 @@ class PresentConsumer(BriskConsumer):
         entry, self.presence_entry = self.presence_entry, None
         try:
             if entry is not None:
-                await presence.leave(entry)
+                # shielded: a disconnect cut short (a server stopping) still removes the presence
+                await asyncio.shield(asyncio.ensure_future(presence.leave(entry)))
         finally:
             await super().disconnect(code)
 

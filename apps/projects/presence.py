@@ -316,6 +316,9 @@ class _Presence:
             self.renew_script = self.client.register_script(_RENEW)
         self.entries: dict[str, Entry] = {}
         self.renewer: asyncio.Task[None] | None = None
+        # A renewal and a leave never overlap: a renewal that read the entries before a socket
+        # left would otherwise put the member back after the leave removed it.
+        self.lock = asyncio.Lock()
 
     async def enter(self, *, project_id: int, task_id: int | None, user_id: int, username: str) -> Entry:
         entry = Entry(project_id, task_id, user_id, username, f"{_spot(task_id)}|{user_id}|{uuid.uuid4().hex}")
@@ -346,19 +349,23 @@ class _Presence:
 
     async def leave(self, entry: Entry) -> None:
         self.entries.pop(entry.member, None)
+        result: Any = None
+        async with self.lock:
+            try:
+                if self.client is None:
+                    result = _local_store.leave(entry.project_id, entry.member)
+                else:
+                    result = await self.leave_script(keys=keys(entry.project_id), args=[entry.member])
+            except Exception as exc:  # it expires anyway
+                logger.warning("presence not removed (Redis: %s)", exc.__class__.__name__)
         if not self.entries and self.renewer is not None:
             # the last local socket: stop renewing, and wait until the renewer has stopped
             renewer, self.renewer = self.renewer, None
             renewer.cancel()
             await asyncio.gather(renewer, return_exceptions=True)
-        try:
-            if self.client is None:
-                last, gone = _local_store.leave(entry.project_id, entry.member)
-            else:
-                last, gone = await self.leave_script(keys=keys(entry.project_id), args=[entry.member])
-        except Exception as exc:  # it expires anyway
-            logger.warning("presence not removed (Redis: %s)", exc.__class__.__name__)
+        if result is None:
             return
+        last, gone = result
         _announce_pairs(entry.project_id, gone, present=False)
         if int(last):
             announce(
@@ -383,22 +390,23 @@ class _Presence:
     async def renew(self) -> None:
         """Renew every local member, one script call per project (pipelined), and announce
         what the sweeps found."""
-        by_project: dict[int, list[Entry]] = {}
-        for entry in list(self.entries.values()):
-            by_project.setdefault(entry.project_id, []).append(entry)
-        if not by_project:
-            return
-        ttl = ttl_seconds()
-        if self.client is None:
-            results = [_local_store.renew(project_id, entries, ttl) for project_id, entries in by_project.items()]
-        else:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for project_id, entries in by_project.items():
-                    args: list[Any] = [ttl]
-                    for entry in entries:
-                        args += [entry.member, entry.username]
-                    await self.renew_script(keys=keys(project_id), args=args, client=pipe)
-                results = await pipe.execute()
+        async with self.lock:
+            by_project: dict[int, list[Entry]] = {}
+            for entry in list(self.entries.values()):
+                by_project.setdefault(entry.project_id, []).append(entry)
+            if not by_project:
+                return
+            ttl = ttl_seconds()
+            if self.client is None:
+                results = [_local_store.renew(project_id, entries, ttl) for project_id, entries in by_project.items()]
+            else:
+                async with self.client.pipeline(transaction=False) as pipe:
+                    for project_id, entries in by_project.items():
+                        args: list[Any] = [ttl]
+                        for entry in entries:
+                            args += [entry.member, entry.username]
+                        await self.renew_script(keys=keys(project_id), args=args, client=pipe)
+                    results = await pipe.execute()
         for project_id, (came, gone) in zip(by_project, results, strict=True):
             _announce_pairs(project_id, gone, present=False)
             _announce_pairs(project_id, came, present=True)

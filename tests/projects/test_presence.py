@@ -112,14 +112,14 @@ async def test_board_and_task_presence_with_events_only_when_a_users_presence_ch
         assert body["tasks"] == {str(task.pk): [{"id": team.editor.pk, "username": team.editor.username,
                                                  "since": on_task["since"]}]}  # fmt: skip
 
-        await tabs.pop(1).disconnect()  # one of the viewer's two tabs closes: still there
+        await tabs.pop(1).disconnect(timeout=5)  # one of the viewer's two tabs closes: still there
         assert await watcher.receive_nothing(timeout=0.5)
         assert names((await get_presence(client_for, team.viewer, project))["board"])[1] == team.viewer.username
 
-        await tabs.pop(0).disconnect()  # the last one
+        await tabs.pop(0).disconnect(timeout=5)  # the last one
         left = await presence_event(watcher)
         assert left["user"]["id"] == team.viewer.pk and left["present"] is False and left["since"] is None
-        await tabs.pop(0).disconnect()
+        await tabs.pop(0).disconnect(timeout=5)
         left = await presence_event(watcher)
         assert left["user"]["id"] == team.editor.pk and left["task_id"] == task.pk and left["present"] is False
 
@@ -127,7 +127,7 @@ async def test_board_and_task_presence_with_events_only_when_a_users_presence_ch
         assert names(body["board"]) == [team.admin.username] and body["tasks"] == {}
     finally:
         for tab in (*tabs, watcher):
-            await tab.disconnect()
+            await tab.disconnect(timeout=5)
     assert presence.for_this_loop().renewer is None  # the last socket's disconnect stopped the renewal
     assert presence.for_this_loop().entries == {}
 
@@ -142,7 +142,7 @@ async def test_an_open_socket_stays_present_past_the_ttl(client_for):
         body = await get_presence(client_for, team.admin, team.project)
         assert names(body["board"]) == [team.viewer.username]
     finally:
-        await board.disconnect()
+        await board.disconnect(timeout=5)
     assert (await get_presence(client_for, team.admin, team.project))["board"] == []
 
 
@@ -204,7 +204,7 @@ async def test_a_removed_members_socket_leaves_presence(client_for):
         assert (await board.receive_json_from(timeout=5))["type"] == "member.removed"
         assert (await board.receive_output(timeout=5))["code"] == 4403
         closed, board = board, None
-        await closed.disconnect()  # the server's side of the close
+        await closed.disconnect(timeout=5)  # the server's side of the close
         events = [await watcher.receive_json_from(timeout=5) for _ in range(2)]
         left = next(event["data"] for event in events if event["type"] == "presence.changed")
         assert left["user"]["id"] == team.viewer.pk and left["present"] is False
