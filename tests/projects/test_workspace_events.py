@@ -12,6 +12,7 @@ from apps.projects import services
 from apps.projects.models import Application
 from config.asgi import application
 from tests.projects.factories import make_task, make_team
+from tests.projects.sockets import QuietCommunicator
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +21,7 @@ ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
 
 async def subscribed(path: str, user) -> WebsocketCommunicator:
     token = await database_sync_to_async(token_for_user)(user=user)
-    communicator = WebsocketCommunicator(application, f"{path}?token={token}", headers=ORIGIN)
+    communicator = QuietCommunicator(application, f"{path}?token={token}", headers=ORIGIN)
     connected, _ = await communicator.connect()
     assert connected
     assert (await communicator.receive_json_from(timeout=5))["type"] == "subscribed"
