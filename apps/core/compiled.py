@@ -51,6 +51,13 @@ _DATETIME_STAND_IN = datetime.datetime(2999, 12, 31, 23, 59, 59, tzinfo=datetime
 _UUID_STAND_IN = uuid.UUID("b715c0de-0000-4000-8000-000000000000")  # the job queue's ids are UUIDs
 
 
+def _datetime_adapter(using: str) -> Callable[[Any], Any]:
+    def adapt(value: Any) -> Any:
+        return connections[using].ops.adapt_datetimefield_value(value)
+
+    return adapt
+
+
 def _uuid_hex(value: Any) -> str:
     # a UUID as a backend without a uuid type stores it (SQLite: 32 hex digits)
     return uuid.UUID(str(value)).hex
@@ -194,6 +201,13 @@ class CompiledQuery:
                     slots.append((position, name, _uuid_hex))
                     found.add(name)
                     break
+                if isinstance(stand_in, datetime.datetime) and isinstance(value, str):
+                    # SQLite binds a datetime as its text in the connection's zone
+                    adapt = _datetime_adapter(using)
+                    if value == adapt(stand_in):
+                        slots.append((position, name, adapt))
+                        found.add(name)
+                        break
                 if isinstance(value, str) and isinstance(stand_in, str) and stand_in in value:
                     raise ImproperlyConfigured(f"{self.__name__}: parameter {name!r} is transformed ({value!r})")
         missing = set(stand_ins) - found

@@ -45,13 +45,19 @@ print("embedded ok")
 """
 
 
-def test_the_job_queue_works_on_the_embedded_default(tmp_path):
+@pytest.mark.parametrize("silk", ["0", "1"])
+def test_the_job_queue_works_on_the_embedded_default(tmp_path, silk):
+    # silk off: every query runs compiled (apps.core.compiled), SQLite's bound datetimes included
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
     }
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'brisk.sqlite3'}", DJANGO_SETTINGS_MODULE="config.settings")
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'brisk.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        SILK_ENABLED=silk,
+    )
     result = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
