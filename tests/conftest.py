@@ -46,6 +46,17 @@ def _fresh_pool_after_async_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Celery's eager mode saves and restores a process-wide "joining would block" flag around
+    each task, not per thread: tasks run eagerly on several threads at once (the concurrency
+    tests) can leave it set, and every later `.apply().get()` in the process then refuses."""
+    from celery._state import _set_task_join_will_block
+
+    yield
+    _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """Each test starts with an empty cache (the test Redis database is ours alone)."""
     cache.clear()

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from apps.core.converters import MAX_ID
 from apps.core.strict import QueryParamsSerializer
+from apps.core.validators import NOT_BLANK
 from apps.interviews.models import InterviewSession, Language
 
 ANSWER_MAX = 20_000
@@ -27,16 +28,18 @@ class ResumeInputSerializer(serializers.Serializer):
 
 
 class PostingInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[NOT_BLANK])
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True)
     experience_level = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    tech_stack = serializers.ListField(child=serializers.CharField(max_length=50), max_length=30, required=False)
+    tech_stack = serializers.ListField(
+        child=serializers.CharField(max_length=50, validators=[NOT_BLANK]), max_length=30, required=False
+    )
     language = serializers.ChoiceField(choices=Language.choices, required=False)
 
 
 class PostingUpdateSerializer(PostingInputSerializer):
-    title = serializers.CharField(max_length=200, required=False)
+    title = serializers.CharField(max_length=200, required=False, validators=[NOT_BLANK])
 
 
 class SessionCreateSerializer(serializers.Serializer):

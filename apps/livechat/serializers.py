@@ -8,12 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.converters import MAX_ID
 from apps.core.strict import QueryParamsSerializer
+from apps.core.validators import NO_NUL, NOT_BLANK
 from apps.livechat.exceptions import InvalidPeriod
 from apps.livechat.models import (
     BusinessHours,
@@ -235,13 +235,6 @@ class KpisSerializer(serializers.Serializer):
 # rules across fields (a text response has text, opens before closes) and duplicates are the
 # services', coded 400s naming the field.
 
-# The schema's patterns say what DRF refuses anyway (blank after trimming, NUL characters). The
-# visible character excludes whitespace in Python (what DRF trims) and in the schema's ECMA
-# dialect alike: Python's \s adds \x1c-\x1f and \x85, ECMA's adds \ufeff.
-NOT_BLANK = RegexValidator(
-    r"^[^\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\x00]*\Z", "Must contain a visible character and no NUL."
-)
-NO_NUL = RegexValidator(r"^[^\x00]*\Z", "Must not contain NUL characters.")
 SHORTCUT = r"^[A-Za-z0-9_-]{1,50}\Z"
 
 

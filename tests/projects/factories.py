@@ -19,6 +19,8 @@ from apps.accounts.models import User
 from apps.projects import services
 from apps.projects.models import (
     RANK_GAP,
+    Application,
+    ApplicationMember,
     ChecklistItem,
     Comment,
     CommentMention,
@@ -39,6 +41,44 @@ def project_key(n: int) -> str:
         if n == 0:
             break
     return ("P" + letters)[:10] if len(letters) < 2 else letters[:10]
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A workspace with its creator as owner (through `application_create`)."""
+
+    class Meta:
+        model = Application
+
+    name = factory.Sequence(lambda n: f"Workspace {n}")
+    description = ""
+    created_by = factory.SubFactory(UserFactory)
+
+    @classmethod
+    def _create(cls, model_class: type[Application], *args: Any, **kwargs: Any) -> Application:
+        return services.application_create(
+            user=kwargs["created_by"], name=kwargs["name"], description=kwargs["description"]
+        )
+
+
+class ApplicationMemberFactory(factory.django.DjangoModelFactory):
+    """A workspace membership through `application_member_add`."""
+
+    class Meta:
+        model = ApplicationMember
+
+    application = factory.SubFactory(ApplicationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = ApplicationMember.Role.EDITOR
+    is_manager = False
+
+    @classmethod
+    def _create(cls, model_class: type[ApplicationMember], *args: Any, **kwargs: Any) -> ApplicationMember:
+        return services.application_member_add(
+            application=kwargs["application"],
+            role=kwargs["role"],
+            is_manager=kwargs["is_manager"],
+            username=kwargs["user"].username,
+        )
 
 
 class ProjectFactory(factory.django.DjangoModelFactory):
