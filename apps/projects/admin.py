@@ -8,12 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.contrib import admin
 
 from apps.core.admin import ServiceRefusalAdminMixin
-from apps.core.exceptions import ApplicationError
 from apps.projects.models import (
     Application,
     ApplicationMember,
@@ -181,21 +178,6 @@ class ProjectMemberAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
         for member in queryset.select_related("project"):
             self.delete_model(request, member)
 
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ApplicationError as error:
-            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
-            return HttpResponseRedirect(request.path)
-
-    def changelist_view(self, request, extra_context=None):
-        try:
-            with transaction.atomic():  # a bulk delete refused part-way writes nothing
-                return super().changelist_view(request, extra_context)
-        except ApplicationError as error:
-            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
-            return HttpResponseRedirect(request.path)
-
 
 @admin.register(Comment)
 class CommentAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
@@ -295,21 +277,6 @@ class ApplicationAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
         for application in queryset:
             self.delete_model(request, application)
 
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ApplicationError as error:
-            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
-            return HttpResponseRedirect(request.path)
-
-    def changelist_view(self, request, extra_context=None):
-        try:
-            with transaction.atomic():  # a bulk delete refused part-way writes nothing
-                return super().changelist_view(request, extra_context)
-        except ApplicationError as error:
-            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
-            return HttpResponseRedirect(request.path)
-
 
 @admin.register(ApplicationMember)
 class ApplicationMemberAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
@@ -342,18 +309,3 @@ class ApplicationMemberAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for member in queryset.select_related("application"):
             self.delete_model(request, member)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ApplicationError as error:
-            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
-            return HttpResponseRedirect(request.path)
-
-    def changelist_view(self, request, extra_context=None):
-        try:
-            with transaction.atomic():  # a bulk delete refused part-way writes nothing
-                return super().changelist_view(request, extra_context)
-        except ApplicationError as error:
-            self.message_user(request, f"Not deleted: {error.message}", level=messages.ERROR)
-            return HttpResponseRedirect(request.path)
