@@ -5,29 +5,13 @@ import csv
 import io
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from apps.livechat import export
 from tests.accounts.factories import UserFactory
 from tests.livechat.factories import ContactFactory, MessageFactory, make_agent
+from tests.streaming import fetch, parts
 
 pytestmark = pytest.mark.django_db
-
-
-def parts(response) -> list[bytes]:
-    """The streamed body, part by part, read as the ASGI handler reads it (an async iterator)."""
-    assert response.streaming and response.is_async
-
-    async def collect():
-        return [part async for part in response.streaming_content]
-
-    return async_to_sync(collect)()
-
-
-def fetch(client, url):
-    response = client.get(url)
-    response.parts = parts(response) if response.status_code == 200 else []
-    return response
 
 
 def rows_of(response) -> list[list[str]]:

@@ -2,12 +2,12 @@
 
 import orjson
 import pytest
-from asgiref.sync import async_to_sync
 from django.utils.dateparse import parse_datetime
 
 from apps.workshops import export
 from apps.workshops.models import Annotation, Finding, JudgeEvaluation, JudgePrompt, RubricQuestion, Trace
 from tests.querybudget import assert_query_budget, count_queries, declared
+from tests.streaming import fetch
 from tests.workshops.factories import (
     AnnotationFactory,
     FindingFactory,
@@ -20,22 +20,6 @@ from tests.workshops.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def parts(response) -> list[bytes]:
-    """The streamed body, part by part, read as the ASGI handler reads it (an async iterator)."""
-    assert response.streaming and response.is_async
-
-    async def collect():
-        return [part async for part in response.streaming_content]
-
-    return async_to_sync(collect)()
-
-
-def fetch(client, url):
-    response = client.get(url)
-    response.parts = parts(response) if response.status_code == 200 else []
-    return response
 
 
 def _url(team):
