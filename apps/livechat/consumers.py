@@ -1,16 +1,20 @@
 """The agents' desk socket: `/ws/livechat/`, agents only.
 
 Every agent follows one group (`livechat.desk.agents`) through the process's hub. An agent is
-online while a socket of theirs is open on any process: each socket keeps a presence key in
-Redis (apps.livechat.presence: one sorted set of sockets scored by expiry, refreshed by
-pings), and `presence.changed` is broadcast when one opens or closes. With
+online while a socket of theirs is open on any process: each socket keeps a presence entry in
+Redis (apps.livechat.presence: one sorted set of sockets scored by expiry, renewed by the
+socket's consumer every third of the expiry while it is open, and by client pings), and
+`presence.changed` is broadcast when one opens or closes. With
 `LIVECHAT_ASSIGNMENT=round_robin`, an agent's new socket triggers an assignment round.
-Supervisors' sockets also follow `livechat.desk.supervisors` (`kpis.updated`). `{"type": "typing", "data":
-{"contact_id"}}` from an agent is relayed to the other agents as `agent.typing`.
+Supervisors' sockets also follow `livechat.desk.supervisors` (`kpis.updated`).
+`{"type": "typing", "data": {"contact_id"}}` from an agent is relayed to the other agents as
+`agent.typing`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from typing import Any
@@ -56,6 +60,7 @@ class DeskConsumer(BriskConsumer):
     """Forwards the desk's events to agents (and `kpis.updated` to supervisors); relays typing; keeps presence."""
 
     socket_id: str = ""
+    _renewal: asyncio.Task[None] | None = None
 
     async def groups_for(self, user: Any) -> list[str] | None:
         roles = await _roles(user)
@@ -63,11 +68,28 @@ class DeskConsumer(BriskConsumer):
             return None
         self.socket_id = uuid.uuid4().hex
         await database_sync_to_async(_presence)(user.pk, self.socket_id, True)
+        # online while the socket is open, whether or not the client pings
+        self._renewal = asyncio.get_running_loop().create_task(self._renew_presence(user.pk))
         if "supervisor" in roles:
             return [events.AGENTS_GROUP, events.SUPERVISORS_GROUP]
         return [events.AGENTS_GROUP]
 
+    async def _renew_presence(self, user_id: int) -> None:
+        while True:
+            await asyncio.sleep(presence.PRESENCE_TTL_S / 3)
+            refresh = asyncio.ensure_future(database_sync_to_async(_presence_refresh)(user_id, self.socket_id))
+            try:
+                await asyncio.shield(refresh)
+            except asyncio.CancelledError:
+                await refresh  # the write in flight lands before the leave that cancelled us
+                raise
+
     async def disconnect(self, code: int) -> None:
+        if self._renewal is not None:
+            self._renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewal  # a renewal in flight cannot put the socket back after it leaves
+            self._renewal = None
         if self.socket_id and self.user_id is not None:
             await database_sync_to_async(_presence)(self.user_id, self.socket_id, False)
         await super().disconnect(code)

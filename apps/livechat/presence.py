@@ -42,8 +42,9 @@ def _member(user_id: int, socket_id: str) -> str:
     return f"{user_id}:{socket_id}"
 
 
-def mark_online(user_id: int, socket_id: str, *, ttl: float = PRESENCE_TTL_S) -> None:
-    """The socket is open (or pinged): it counts as online until now + ttl."""
+def mark_online(user_id: int, socket_id: str, *, ttl: float | None = None) -> None:
+    """The socket is open (renewed by its consumer, or pinged): online until now + ttl."""
+    ttl = PRESENCE_TTL_S if ttl is None else ttl
     expires = time.time() + ttl
     client = _redis()
     if client is None:

@@ -1,5 +1,7 @@
 """The desk socket on the real channels-redis layer: agents only, events after commit, typing, presence."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -96,3 +98,20 @@ async def test_an_agents_image_reaches_the_other_agents_as_message_new(settings,
         assert event["data"]["media_url"].endswith(message.media.name)
     finally:
         await socket.disconnect()
+
+
+async def test_an_open_socket_stays_online_without_pings(monkeypatch):
+    # the spec: an agent is online while a socket of theirs is open; the consumer renews its
+    # presence itself, so a client that never pings is not dropped when the expiry passes
+    from apps.livechat import presence
+
+    monkeypatch.setattr(presence, "PRESENCE_TTL_S", 0.6)
+    ann = await database_sync_to_async(make_agent)()
+    socket = await connect(ann)
+    try:
+        await next_of(socket, "subscribed")
+        await asyncio.sleep(1.5)  # two and a half expiries, no ping
+        assert ann.pk in await database_sync_to_async(online_agent_ids)()
+    finally:
+        await socket.disconnect()
+    assert ann.pk not in await database_sync_to_async(online_agent_ids)()
